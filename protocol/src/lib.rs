@@ -1,0 +1,1 @@
+//! Respoke wire protocol (placeholder).

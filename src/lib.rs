@@ -1,0 +1,1 @@
+//! respoke-client: a reconnecting, brokered-token Respoke client for the browser.
