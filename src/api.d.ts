@@ -1,0 +1,170 @@
+/** Connection states. See README "States". */
+export type State = "idle" | "connecting" | "connected" | "waiting" | "failed" | "closed";
+
+/** Phase of an attempt while `state` is `"connecting"`. */
+export type Phase = "token" | "session" | "handshake" | "socket" | "register";
+
+/** Full-jitter exponential backoff: attempt n waits uniform(0, min(maxDelayMs, initialDelayMs * multiplier^n)). */
+export interface BackoffOptions {
+  /** Default 1000. */
+  initialDelayMs?: number;
+  /** Default 30000. */
+  maxDelayMs?: number;
+  /** Default 2. */
+  multiplier?: number;
+}
+
+/** Context handed to a custom `getToken`. */
+export interface GetTokenContext {
+  /** 1-based attempt number since the last successful connect (or since `connect`). */
+  attempt: number;
+  /** Aborted when the attempt is abandoned (timeout, `disconnect()`, `reconnect()`). */
+  signal: AbortSignal;
+}
+
+/** Options of {@link connect}. Either `tokenUrl` or `getToken` is required. */
+export interface ConnectOptions {
+  /** Respoke API base URL, scheme://host:port with no path. Default "https://api.respoke.io". */
+  baseUrl?: string;
+  /** App-server URL that answers POST {"endpointId"} with {"token": tokenId}. */
+  tokenUrl?: string;
+  /** Sent to `tokenUrl` as {"endpointId"}; optional when the app server knows the user from its session. */
+  endpointId?: string;
+  /** Custom token source, called once per attempt; resolves to a tokenId string or {token}. Overrides `tokenUrl`. */
+  getToken?: (context: GetTokenContext) => Promise<string | { token: string }>;
+  /** fetch credentials mode for `tokenUrl`. Default "include" (cookies are sent). */
+  credentials?: "include" | "same-origin" | "omit";
+  /** Extra headers for the `tokenUrl` request (e.g. a CSRF token). */
+  tokenHeaders?: Record<string, string>;
+  backoff?: BackoffOptions;
+  /** The backoff counter resets only after a connection stayed up this long. Default 10000. */
+  stableAfterMs?: number;
+  /** Timeout of one token fetch. Default 10000. */
+  tokenTimeoutMs?: number;
+  /** Timeout of a whole attempt (token, session, handshake, socket, register). Default 15000. */
+  attemptTimeoutMs?: number;
+  /** Upper bound applied to a server's Retry-After. Default 300000. */
+  maxRetryAfterMs?: number;
+  /** Value of the Respoke-SDK header/query. Default "respoke-client-wasm/<version>". */
+  sdk?: string;
+  /** Aborting it is the same as calling `disconnect()`. */
+  signal?: AbortSignal;
+}
+
+export interface ConnectEvent {
+  type: "connect";
+  endpointId: string;
+  connectionId: string;
+  /** Which attempt (1-based) since the previous connection succeeded. */
+  attempt: number;
+}
+
+export interface DisconnectEvent {
+  type: "disconnect";
+  /** Human-readable reason. */
+  reason: string;
+  /** Stable code, e.g. "SERVER_DISCONNECT", "SOCKET_CLOSED", "HEARTBEAT_TIMEOUT", "CLIENT_DISCONNECT". */
+  code: string;
+  willReconnect: boolean;
+}
+
+export interface ReconnectingEvent {
+  type: "reconnecting";
+  /** The attempt that will start after the delay (1-based). */
+  attempt: number;
+  delayMs: number;
+  /** Code of what caused the retry. */
+  cause: string;
+}
+
+export interface FailedEvent {
+  type: "failed";
+  reason: string;
+  /** HTTP status that made the failure terminal, when there was one. */
+  status?: number;
+  code: string;
+  /** True when the user must authenticate again (401/403 from the token endpoint). */
+  reauthenticate: boolean;
+}
+
+export interface StateEvent {
+  type: "state";
+  state: State;
+  previous: State;
+  /** Set while state is "connecting". */
+  phase?: Phase;
+  /** Attempt number, while connecting or waiting. */
+  attempt?: number;
+  /** Milliseconds until the next attempt, while state is "waiting". */
+  retryIn?: number;
+  /** performance.now() of the change. */
+  at: number;
+}
+
+export interface ErrorEvent {
+  type: "error";
+  /** Stable machine-readable code, e.g. "TOKEN_HTTP", "TOKEN_TIMEOUT", "SESSION_REJECTED", "HANDSHAKE_HTTP". */
+  code: string;
+  message: string;
+  /** HTTP status, when the error came from an HTTP response. */
+  status?: number;
+  /** Whether the client will retry after this error. */
+  retry: boolean;
+}
+
+export interface ClientEventMap {
+  connect: ConnectEvent;
+  disconnect: DisconnectEvent;
+  reconnecting: ReconnectingEvent;
+  failed: FailedEvent;
+  state: StateEvent;
+  error: ErrorEvent;
+}
+
+export type ClientEventName = keyof ClientEventMap;
+
+/** Counters since `connect`. */
+export interface ClientStats {
+  attempts: number;
+  tokensFetched: number;
+  connects: number;
+  disconnects: number;
+}
+
+/** Error thrown or rejected by the client's methods. */
+export interface RespokeError extends Error {
+  name: "RespokeError";
+  code: string;
+  status?: number;
+}
+
+/**
+ * A reconnecting Respoke client. Created by {@link connect}; it starts the first attempt at once
+ * and keeps itself connected until `disconnect()`, `signal` abort, or a terminal failure.
+ */
+export class Client {
+  private constructor();
+  /** Registers `handler` for `event` (as respoke.js `listen`). Listener exceptions become `error` events. */
+  listen<K extends ClientEventName>(event: K, handler: (event: ClientEventMap[K]) => void): void;
+  /** Removes `handler`, or every handler of `event` when `handler` is omitted. */
+  ignore<K extends ClientEventName>(event: K, handler?: (event: ClientEventMap[K]) => void): void;
+  /** Ends everything for good: aborts any attempt, deletes the connection and session, closes the socket. Idempotent. */
+  disconnect(): void;
+  /** Drops the current socket or wait and tries now with a fresh token and a fresh backoff. No effect once closed or failed. */
+  reconnect(): void;
+  /** Resolves with the next `connect` event (at once if connected); rejects with a RespokeError if the client fails or is closed first. */
+  ready(): Promise<ConnectEvent>;
+  /** Counters since `connect`. */
+  stats(): ClientStats;
+  /** Current state. */
+  readonly state: State;
+  /** endpointId of the current connection, if connected. */
+  readonly endpointId: string | undefined;
+  /** connectionId of the current connection, if connected. */
+  readonly connectionId: string | undefined;
+  /** Releases the client (same as disconnect()). */
+  free(): void;
+}
+
+/** Creates a client and starts connecting at once. Throws a RespokeError (code "INVALID_OPTIONS") on bad options. */
+export function connect(options: ConnectOptions): Client;
