@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm start`: installs the minimum (wasm target, wasm-pack, wasm-bindgen), builds the wasm
+# package into pkg/, and runs the dev server (Respoke side on 127.0.0.1:3001, example app server
+# with the demo on 127.0.0.1:8080). Extra arguments go to the dev server, e.g.
+#   npm start -- --heartbeat-interval-secs 5
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1;34m[start]\033[0m %s\n' "$*"; }
+
+step "setup (minimal)"
+bash scripts/setup.sh --minimal
+
+step "wasm-pack build --target web (pkg/)"
+wasm-pack build --target web
+
+step "building the dev server"
+cargo build -p respoke-devserver
+
+printf '\n\033[1;32m[start] Open http://127.0.0.1:8080/\033[0m  (Ctrl-C stops the server)\n\n'
+exec "$ROOT/target/debug/respoke-devserver" "$@"

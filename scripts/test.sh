@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Runs every check of the project, in order, and stops at the first failure.
+# `npm test` runs this script; `.ci/run` runs `npm test`.
+#
+# Stages: setup, format, lint, native tests, dev server build, wasm package build, dev server start
+# (test ports), wasm browser tests in Chrome and Firefox, end-to-end tests of the demo (Playwright),
+# the Vite consumer check, the respoke.js compatibility check. The dev server started here is
+# always stopped on exit.
+#
+# Environment (all optional):
+#   RESPOKE_TEST_API_ADDR  Respoke side of the test dev server   (default 127.0.0.1:3101)
+#   RESPOKE_TEST_APP_ADDR  app server side of the test dev server (default 127.0.0.1:8180)
+#   CHROMEDRIVER, GECKODRIVER, CHROMIUM  browser driver and binary paths
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+
+API_ADDR="${RESPOKE_TEST_API_ADDR:-127.0.0.1:3101}"
+APP_ADDR="${RESPOKE_TEST_APP_ADDR:-127.0.0.1:8180}"
+export RESPOKE_TEST_API="http://$API_ADDR"
+export RESPOKE_TEST_APP="http://$APP_ADDR"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export GECKODRIVER="${GECKODRIVER:-$HOME/.cargo/bin/geckodriver}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+DEVSERVER_BIN="$ROOT/target/debug/respoke-devserver"
+DEVSERVER_LOG="$ROOT/target/devserver-test.log"
+DEVSERVER_PID=""
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+T0=$SECONDS
+
+banner() { printf '\n\033[1;36m==== %s ====\033[0m\n' "$*"; }
+note() { printf '\033[1;34m[test]\033[0m %s\n' "$*"; }
+
+summary() {
+  printf '\n'
+  note "total time $((SECONDS - T0)) s"
+  if ((SKIPPED > 0)); then
+    printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+  else
+    printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  fi
+}
+
+stop_devserver() {
+  if [[ -n "$DEVSERVER_PID" ]] && kill -0 "$DEVSERVER_PID" 2>/dev/null; then
+    note "stopping dev server (pid $DEVSERVER_PID)"
+    kill "$DEVSERVER_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$DEVSERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$DEVSERVER_PID" 2>/dev/null
+    wait "$DEVSERVER_PID" 2>/dev/null
+  fi
+  DEVSERVER_PID=""
+}
+STAGE_PID=""
+on_exit() {
+  if [[ -n "$STAGE_PID" ]]; then kill -TERM "$STAGE_PID" 2>/dev/null; wait "$STAGE_PID" 2>/dev/null; fi
+  stop_devserver
+}
+trap on_exit EXIT
+trap 'note "interrupted"; exit 130' INT TERM
+
+# stage NAME TIMEOUT_SECS COMMAND... : runs one stage; on failure prints why and exits.
+# COMMAND may be a function of this script (exported below) or a program. A limit of 0 runs a
+# function in this shell itself, without a time limit (for the one that starts the dev server).
+stage() {
+  local name="$1" limit="$2"
+  shift 2
+  banner "$name"
+  local start=$SECONDS rc
+  if ((limit == 0)); then
+    "$@"
+    rc=$?
+  else
+    # timeout puts the command in its own process group and kills all of it (browsers included).
+    if declare -F "$1" >/dev/null; then
+      timeout -k 15 "$limit" bash -c '"$@"' stage "$@" &
+    else
+      timeout -k 15 "$limit" "$@" &
+    fi
+    STAGE_PID=$!
+    wait "$STAGE_PID"
+    rc=$?
+    STAGE_PID=""
+  fi
+  if ((rc == 0)); then
+    PASSED=$((PASSED + 1))
+    note "PASSED: $name ($((SECONDS - start)) s)"
+    return 0
+  fi
+  FAILED=$((FAILED + 1))
+  if ((rc == 124 || rc == 137)); then
+    printf '\033[1;31m[test] FAILED: %s timed out after %s s\033[0m\n' "$name" "$limit"
+  else
+    printf '\033[1;31m[test] FAILED: %s (exit code %d)\033[0m\n' "$name" "$rc"
+  fi
+  if [[ -n "$DEVSERVER_PID" && -f "$DEVSERVER_LOG" ]]; then
+    note "last lines of the dev server log ($DEVSERVER_LOG):"
+    tail -n 30 "$DEVSERVER_LOG"
+  fi
+  summary
+  exit 1
+}
+
+skip() { # NAME REASON
+  banner "$1"
+  printf '\033[1;33m[test] SKIPPED: %s: %s\033[0m\n' "$1" "$2"
+  SKIPPED=$((SKIPPED + 1))
+}
+
+# Forgets whatever the previous stage did to the dev server (outages, stalls, counters).
+reset_devserver() {
+  curl -fsS -X POST "$RESPOKE_TEST_API/dev/reset" >/dev/null 2>&1 || true
+}
+
+start_devserver() {
+  if curl -s -o /dev/null --max-time 2 "$RESPOKE_TEST_API/" || curl -s -o /dev/null --max-time 2 "$RESPOKE_TEST_APP/"; then
+    echo "something already listens on $API_ADDR or $APP_ADDR (a dev server left over from another run?)" >&2
+    return 1
+  fi
+  note "starting $DEVSERVER_BIN on api $API_ADDR, app $APP_ADDR (log: $DEVSERVER_LOG)"
+  RUST_LOG="${RUST_LOG:-info}" "$DEVSERVER_BIN" \
+    --api-addr "$API_ADDR" --app-addr "$APP_ADDR" \
+    --heartbeat-interval-secs 1 --heartbeat-timeout-secs 3 \
+    >"$DEVSERVER_LOG" 2>&1 &
+  DEVSERVER_PID=$!
+  for _ in $(seq 1 100); do
+    if ! kill -0 "$DEVSERVER_PID" 2>/dev/null; then
+      echo "the dev server exited at start:" >&2
+      cat "$DEVSERVER_LOG" >&2
+      DEVSERVER_PID=""
+      return 1
+    fi
+    if curl -fsS -o /dev/null --max-time 2 "$RESPOKE_TEST_API/dev/stats" \
+       && curl -fsS -o /dev/null --max-time 2 "$RESPOKE_TEST_APP/"; then
+      note "dev server answers on $RESPOKE_TEST_API and $RESPOKE_TEST_APP"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "the dev server did not answer within 20 s" >&2
+  return 1
+}
+
+wasm_browser_tests() { # chrome|firefox
+  reset_devserver
+  if [[ "$1" == chrome ]]; then
+    wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER"
+  else
+    wasm-pack test --headless --firefox --geckodriver "$GECKODRIVER"
+  fi
+}
+
+e2e_tests() {
+  reset_devserver
+  node --test --test-concurrency=1 tests/e2e/
+}
+
+consumer_check() {
+  reset_devserver
+  bash tests/consumer/run.sh
+}
+
+compat_check() {
+  reset_devserver
+  node tests/compat/respoke-js.mjs
+}
+
+export -f note reset_devserver wasm_browser_tests e2e_tests consumer_check compat_check
+
+has_wasm_browser_tests() {
+  grep -lqs 'wasm_bindgen_test' tests/*.rs
+}
+
+# ---------------------------------------------------------------------------------------------------
+stage "setup: toolchains, browsers, drivers, npm packages" 3000 bash scripts/setup.sh
+stage "format: cargo fmt --check" 300 cargo fmt --all -- --check
+stage "lint: cargo clippy -D warnings" 1800 cargo clippy --workspace --all-targets -- -D warnings
+stage "native tests: cargo test --workspace" 1800 cargo test --workspace
+stage "build the dev server" 1200 cargo build -p respoke-devserver
+stage "build the wasm package: wasm-pack build --target web --release (pkg/)" 1200 \
+  wasm-pack build --target web --release
+stage "start the dev server on test ports" 0 start_devserver
+
+if has_wasm_browser_tests; then
+  stage "wasm browser tests: headless Chrome" 1200 wasm_browser_tests chrome
+  stage "wasm browser tests: headless Firefox" 1200 wasm_browser_tests firefox
+else
+  skip "wasm browser tests" "no tests/*.rs uses wasm_bindgen_test yet"
+fi
+
+if compgen -G "tests/e2e/*.test.mjs" >/dev/null; then
+  stage "end-to-end tests of the demo (Playwright, Chromium)" 900 e2e_tests
+else
+  skip "end-to-end tests" "no tests/e2e/*.test.mjs yet"
+fi
+
+if [[ -f tests/consumer/run.sh ]]; then
+  stage "consumer check: Vite app + bundler target + tsc --strict" 1200 consumer_check
+else
+  skip "consumer check" "tests/consumer/run.sh does not exist yet"
+fi
+
+if [[ -f tests/compat/respoke-js.mjs ]]; then
+  stage "respoke.js 1.56 compatibility check" 600 compat_check
+else
+  skip "respoke.js compatibility check" "tests/compat/respoke-js.mjs does not exist yet"
+fi
+
+stop_devserver
+summary
+((FAILED == 0))
