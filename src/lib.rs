@@ -1,1 +1,12 @@
 //! respoke-client: a reconnecting, brokered-token Respoke client for the browser.
+//!
+//! * [`core`]: the sans-IO connection state machine (states, backoff, retry decisions,
+//!   timeouts, token bookkeeping). Pure Rust, tested natively.
+//! * `browser` (wasm32 only): the thin shell that performs the core's commands with fetch,
+//!   WebSocket and timers, and the JS API (`connect`, `Client`).
+#![warn(missing_docs)]
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;

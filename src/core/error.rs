@@ -1,0 +1,244 @@
+//! Why an attempt or a connection ended. Every variant has a stable `code()` that reaches JS.
+
+/// The HTTP step an error came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `POST tokenUrl` (or the app's `getToken`).
+    Token,
+    /// `POST /v1/session-tokens`.
+    Session,
+    /// `GET /socket.io/1/`.
+    Handshake,
+}
+
+/// Something that ended an attempt or a live connection. A normal `disconnect()` is not one of
+/// these: it is an event, not an error.
+// Field names (status, stage, message, code) say what they hold.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The token endpoint refused the user (401/403): they must authenticate again. Terminal.
+    #[error("the token endpoint refused the user (HTTP {status}): log in again")]
+    TokenUnauthorized { status: u16 },
+    /// The token endpoint answered another 4xx that retrying cannot fix. Terminal.
+    #[error("the token endpoint rejected the request (HTTP {status})")]
+    TokenRejected { status: u16 },
+    /// An app-supplied `getToken` signalled that the user is not authorized. Terminal.
+    #[error("getToken reported the user unauthorized: {message}")]
+    TokenCallbackUnauthorized { message: String },
+    /// An app-supplied `getToken` rejected.
+    #[error("getToken failed: {message}")]
+    TokenCallback { message: String },
+    /// The token source returned a tokenId this client already used; it was not sent again.
+    #[error("the token source returned a tokenId that was already used; not sending it again")]
+    TokenReused,
+    /// An HTTP step answered with a status worth retrying (408, 425, 429, 5xx).
+    #[error("{stage:?} request failed with HTTP {status}")]
+    Http { stage: Stage, status: u16 },
+    /// Respoke refused the tokenId (spent, expired or unknown) or the App-Token.
+    #[error("Respoke rejected the {stage:?} request (HTTP {status})")]
+    Rejected { stage: Stage, status: u16 },
+    /// The request never got an HTTP answer (network down, DNS, CORS, connection refused).
+    #[error("{stage:?} request failed: {message}")]
+    Network { stage: Stage, message: String },
+    /// The answer was not what the protocol says (not JSON, missing field, too large).
+    #[error("{stage:?} response invalid: {message}")]
+    InvalidResponse { stage: Stage, message: String },
+    /// The token fetch took longer than `tokenTimeoutMs`.
+    #[error("the token request timed out")]
+    TokenTimeout,
+    /// The whole attempt took longer than `attemptTimeoutMs`.
+    #[error("the connection attempt timed out")]
+    AttemptTimeout,
+    /// `post /v1/connections` was answered with an error.
+    #[error("Respoke refused to register the connection (status {status}): {message}")]
+    RegisterRejected { status: u16, message: String },
+    /// The socket closed (or failed) without a `0::` from the server.
+    #[error("the socket closed (code {code})")]
+    SocketClosed { code: u16 },
+    /// The server sent `0::`.
+    #[error("the server ended the connection")]
+    ServerDisconnect,
+    /// The server sent a socket.io error packet (`7:::reason+advice`).
+    #[error("the server reported a socket error (reason {reason})")]
+    ServerError { reason: String },
+    /// No packet at all within the heartbeat timeout from the handshake.
+    #[error("no heartbeat from the server within {timeout_ms} ms")]
+    HeartbeatTimeout { timeout_ms: u64 },
+    /// A frame that is not socket.io 0.9 arrived.
+    #[error("malformed frame from the server: {message}")]
+    Protocol { message: String },
+    /// `reconnect()` was called while connected.
+    #[error("reconnect() was called")]
+    ClientReconnect,
+}
+
+impl Failure {
+    /// A stable, machine-readable code (part of the public API).
+    pub fn code(&self) -> &'static str {
+        use Failure::*;
+        use Stage::*;
+        match self {
+            TokenUnauthorized { .. } | TokenCallbackUnauthorized { .. } => "TOKEN_UNAUTHORIZED",
+            TokenRejected { .. } => "TOKEN_REJECTED",
+            TokenCallback { .. } => "TOKEN_CALLBACK",
+            TokenReused => "TOKEN_REUSED",
+            Http { stage: Token, .. } => "TOKEN_HTTP",
+            Http { stage: Session, .. } => "SESSION_HTTP",
+            Http {
+                stage: Handshake, ..
+            } => "HANDSHAKE_HTTP",
+            Rejected { stage: Token, .. } => "TOKEN_REJECTED",
+            Rejected { stage: Session, .. } => "SESSION_REJECTED",
+            Rejected {
+                stage: Handshake, ..
+            } => "HANDSHAKE_REJECTED",
+            Network { stage: Token, .. } => "TOKEN_NETWORK",
+            Network { stage: Session, .. } => "SESSION_NETWORK",
+            Network {
+                stage: Handshake, ..
+            } => "HANDSHAKE_NETWORK",
+            InvalidResponse { stage: Token, .. } => "TOKEN_INVALID_RESPONSE",
+            InvalidResponse { stage: Session, .. } => "SESSION_INVALID_RESPONSE",
+            InvalidResponse {
+                stage: Handshake, ..
+            } => "HANDSHAKE_INVALID_RESPONSE",
+            TokenTimeout => "TOKEN_TIMEOUT",
+            AttemptTimeout => "ATTEMPT_TIMEOUT",
+            RegisterRejected { .. } => "REGISTER_REJECTED",
+            SocketClosed { .. } => "SOCKET_CLOSED",
+            ServerDisconnect => "SERVER_DISCONNECT",
+            ServerError { .. } => "SERVER_ERROR",
+            HeartbeatTimeout { .. } => "HEARTBEAT_TIMEOUT",
+            Protocol { .. } => "PROTOCOL_ERROR",
+            ClientReconnect => "CLIENT_RECONNECT",
+        }
+    }
+
+    /// The HTTP status behind the failure, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Failure::TokenUnauthorized { status }
+            | Failure::TokenRejected { status }
+            | Failure::Http { status, .. }
+            | Failure::Rejected { status, .. }
+            | Failure::RegisterRejected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True when retrying cannot help: the client goes to `failed` and sends nothing more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Failure::TokenUnauthorized { .. }
+                | Failure::TokenRejected { .. }
+                | Failure::TokenCallbackUnauthorized { .. }
+        )
+    }
+
+    /// True when the user must authenticate again before anything can work.
+    pub fn needs_reauthentication(&self) -> bool {
+        matches!(
+            self,
+            Failure::TokenUnauthorized { .. } | Failure::TokenCallbackUnauthorized { .. }
+        )
+    }
+}
+
+/// Classifies an HTTP error status from the app's token endpoint (PROTOCOL.md section 1):
+/// 401/403 need a new login; 408, 425, 429 and 5xx are worth retrying; any other 4xx is a
+/// request the app server will keep refusing.
+pub fn classify_token_status(status: u16) -> Failure {
+    match status {
+        401 | 403 => Failure::TokenUnauthorized { status },
+        408 | 425 | 429 => Failure::Http {
+            stage: Stage::Token,
+            status,
+        },
+        400..=499 => Failure::TokenRejected { status },
+        _ => Failure::Http {
+            stage: Stage::Token,
+            status,
+        },
+    }
+}
+
+/// Classifies an HTTP error status from a Respoke step. Every one is retried with a fresh
+/// token (a spent or expired tokenId, a stale App-Token and a restarting server all look alike
+/// from here); 4xx are reported as rejections, the rest as server trouble.
+pub fn classify_respoke_status(stage: Stage, status: u16) -> Failure {
+    match status {
+        408 | 425 | 429 => Failure::Http { stage, status },
+        400..=499 => Failure::Rejected { stage, status },
+        _ => Failure::Http { stage, status },
+    }
+}
+
+/// Options that cannot work; reported by `connect` before anything starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `baseUrl` is not `http(s)://host[:port]`.
+    #[error("baseUrl must look like https://host[:port] with no path, got {0:?}")]
+    BaseUrl(String),
+    /// Neither `tokenUrl` nor `getToken` was given.
+    #[error("either tokenUrl or getToken is required")]
+    NoTokenSource,
+    /// A numeric option is out of range.
+    #[error("{name} is out of range: {reason}")]
+    OutOfRange {
+        /// The option's name as written in JS.
+        name: &'static str,
+        /// What is allowed.
+        reason: &'static str,
+    },
+}
+
+impl ConfigError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        "INVALID_OPTIONS"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_statuses_are_classified() {
+        for status in [401, 403] {
+            let failure = classify_token_status(status);
+            assert!(failure.is_terminal() && failure.needs_reauthentication());
+            assert_eq!(failure.code(), "TOKEN_UNAUTHORIZED");
+        }
+        for status in [400, 404, 410, 422] {
+            let failure = classify_token_status(status);
+            assert!(failure.is_terminal() && !failure.needs_reauthentication());
+        }
+        for status in [408, 425, 429, 500, 502, 503, 504, 302] {
+            assert!(!classify_token_status(status).is_terminal(), "{status}");
+        }
+    }
+
+    #[test]
+    fn respoke_statuses_are_always_retried() {
+        for status in [400, 401, 403, 404, 429, 500, 503] {
+            for stage in [Stage::Session, Stage::Handshake] {
+                assert!(!classify_respoke_status(stage, status).is_terminal());
+            }
+        }
+        assert_eq!(
+            classify_respoke_status(Stage::Session, 401).code(),
+            "SESSION_REJECTED"
+        );
+        assert_eq!(
+            classify_respoke_status(Stage::Handshake, 403).code(),
+            "HANDSHAKE_REJECTED"
+        );
+        assert_eq!(
+            classify_respoke_status(Stage::Handshake, 503).code(),
+            "HANDSHAKE_HTTP"
+        );
+    }
+}

@@ -1,0 +1,1119 @@
+//! The connection state machine: one attempt at a time, one socket at a time, one token per
+//! attempt. See the crate docs for the drain rule.
+
+use std::collections::VecDeque;
+
+use respoke_protocol::handshake::{Handshake, HandshakeQuery};
+use respoke_protocol::packet::Packet;
+use respoke_protocol::sails::{Method, Request, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::backoff::Rng;
+use super::config::{Config, Credentials, TokenSource};
+use super::error::{classify_respoke_status, classify_token_status, Failure, Stage};
+use super::retry_after::parse_retry_after;
+use super::time::Instant;
+use super::timer::{Timer, Timers};
+use super::token::{Token, TokenLedger};
+
+/// Identifies one HTTP request or `getToken` call. Answers carrying another id are stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u64);
+
+/// Identifies one WebSocket. Callbacks carrying another id are stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(pub u64);
+
+/// HTTP verbs the core uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// The verb as fetch wants it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// An HTTP request for the shell to perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Verb.
+    pub method: HttpMethod,
+    /// Absolute URL, or relative to the page for the app's token URL.
+    pub url: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Option<String>,
+    /// fetch credentials mode.
+    pub credentials: Credentials,
+}
+
+/// What the shell must do, drained with [`Machine::poll_command`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Perform an HTTP request and report with [`Machine::handle_http`].
+    Http {
+        /// Tag for the answer.
+        id: RequestId,
+        /// What to send.
+        request: HttpRequest,
+    },
+    /// Call the app's `getToken` and report with [`Machine::handle_token`].
+    GetToken {
+        /// Tag for the answer.
+        id: RequestId,
+        /// 1-based attempt number, handed to `getToken`.
+        attempt: u32,
+    },
+    /// Abort a request started earlier (its answer, if any, will be ignored anyway).
+    Abort {
+        /// The request.
+        id: RequestId,
+    },
+    /// Open a WebSocket; report with the `handle_socket_*` methods.
+    OpenSocket {
+        /// Tag for its callbacks.
+        id: ConnId,
+        /// ws:// or wss:// URL.
+        url: String,
+    },
+    /// Send one text frame.
+    Send {
+        /// The socket.
+        id: ConnId,
+        /// The frame.
+        text: String,
+    },
+    /// Close the socket and drop its listeners.
+    CloseSocket {
+        /// The socket.
+        id: ConnId,
+    },
+}
+
+/// An HTTP answer, as the shell read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// The `Retry-After` header, if present and readable.
+    pub retry_after: Option<String>,
+    /// The body text.
+    pub body: String,
+    /// Wall-clock time (Unix ms) when the answer arrived; for HTTP-date `Retry-After`.
+    pub wall_clock_ms: u64,
+}
+
+/// Why an HTTP request produced no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    /// fetch rejected: network down, refused, CORS, DNS.
+    Network(String),
+    /// The body was larger than the shell accepts.
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+/// Why the app's `getToken` gave no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCallbackError {
+    /// It said the user is not authorized (terminal).
+    Unauthorized(String),
+    /// It failed in some other way (retried).
+    Failed(String),
+}
+
+/// The public connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Created, not started.
+    Idle,
+    /// An attempt is under way (see [`Phase`]).
+    Connecting,
+    /// Registered with Respoke; events flow.
+    Connected,
+    /// Waiting out a backoff delay before the next attempt.
+    Waiting,
+    /// Stopped for good because retrying cannot help (e.g. the user must log in again).
+    /// `reconnect()` may start again after the app fixed the cause.
+    Failed,
+    /// Stopped for good by `disconnect()`.
+    Closed,
+}
+
+impl State {
+    /// True for `failed` and `closed`: no request leaves the client in these states.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Failed | State::Closed)
+    }
+}
+
+/// The step an attempt is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Fetching a tokenId from the app server.
+    Token,
+    /// Exchanging it at `/v1/session-tokens`.
+    Session,
+    /// socket.io handshake.
+    Handshake,
+    /// WebSocket opening, waiting for `1::`.
+    Socket,
+    /// `post /v1/connections` sent, waiting for its ack.
+    Register,
+}
+
+/// Counters since the client started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Attempts started.
+    pub attempts: u32,
+    /// tokenIds received (each sent at most once).
+    pub tokens_fetched: u32,
+    /// Successful connects.
+    pub connects: u32,
+    /// Connections lost or ended.
+    pub disconnects: u32,
+}
+
+/// What the app hears, drained with [`Machine::poll_event`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    /// Registered with Respoke.
+    #[serde(rename_all = "camelCase")]
+    Connect {
+        /// Who Respoke says we are.
+        endpoint_id: String,
+        /// This connection's id.
+        connection_id: String,
+        /// Which attempt since the previous connection succeeded (1-based).
+        attempt: u32,
+    },
+    /// A live connection ended.
+    #[serde(rename_all = "camelCase")]
+    Disconnect {
+        /// Human-readable.
+        reason: String,
+        /// Stable code.
+        code: &'static str,
+        /// Whether an attempt will follow.
+        will_reconnect: bool,
+    },
+    /// An attempt is scheduled.
+    #[serde(rename_all = "camelCase")]
+    Reconnecting {
+        /// The attempt that starts after the delay (1-based).
+        attempt: u32,
+        /// The delay.
+        delay_ms: u64,
+        /// Code of what caused it.
+        cause: &'static str,
+    },
+    /// Terminal failure.
+    #[serde(rename_all = "camelCase")]
+    Failed {
+        /// Human-readable.
+        reason: String,
+        /// HTTP status, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Stable code.
+        code: &'static str,
+        /// The user must authenticate again.
+        reauthenticate: bool,
+    },
+    /// The state or phase changed.
+    #[serde(rename_all = "camelCase")]
+    State {
+        /// New state.
+        state: State,
+        /// Previous state.
+        previous: State,
+        /// While connecting.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phase: Option<Phase>,
+        /// While connecting or waiting.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+        /// While waiting: ms until the next attempt.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_in: Option<u64>,
+        /// When, on the caller's clock.
+        at: u64,
+    },
+    /// Something went wrong; `retry` says whether the client goes on.
+    #[serde(rename_all = "camelCase")]
+    Error {
+        /// Stable code.
+        code: &'static str,
+        /// Human-readable; never contains a token.
+        message: String,
+        /// HTTP status, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Whether the client will retry.
+        retry: bool,
+    },
+}
+
+/// A socket that is open or opening, with what it needs to talk.
+#[derive(Debug)]
+struct Link {
+    conn: ConnId,
+    app_token: Token,
+    heartbeat_ms: u64,
+    next_ack: u64,
+}
+
+impl Link {
+    fn take_ack(&mut self) -> u64 {
+        let ack = self.next_ack;
+        self.next_ack += 1;
+        ack
+    }
+}
+
+#[derive(Debug)]
+enum Step {
+    Token { req: RequestId },
+    Session { req: RequestId },
+    Handshake { req: RequestId, app_token: Token },
+    Socket { link: Link },
+    Register { link: Link, ack: u64 },
+}
+
+#[derive(Debug)]
+struct Live {
+    link: Link,
+    endpoint_id: String,
+    connection_id: String,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Idle,
+    Connecting(Step),
+    Connected(Live),
+    Waiting,
+    Failed,
+    Closed,
+}
+
+/// The connection core. Feed it input with the current time; drain
+/// [`poll_command`](Self::poll_command), [`poll_event`](Self::poll_event) and
+/// [`poll_timeout`](Self::poll_timeout) after every input.
+#[derive(Debug)]
+pub struct Machine {
+    config: Config,
+    rng: Rng,
+    inner: Inner,
+    /// Consecutive failures since the last stable connection: the backoff exponent.
+    failures: u32,
+    /// The current (or next) attempt's number since the last connect, 1-based.
+    attempt: u32,
+    timers: Timers,
+    next_id: u64,
+    ledger: TokenLedger,
+    commands: VecDeque<Command>,
+    events: VecDeque<Event>,
+    stats: Stats,
+    /// What the last `State` event said, to emit only changes.
+    reported: (State, Option<Phase>),
+}
+
+impl Machine {
+    /// A machine in `idle`. `seed` drives the jitter (the shell uses `crypto.getRandomValues`).
+    pub fn new(config: Config, seed: u64) -> Self {
+        Machine {
+            config,
+            rng: Rng::new(seed),
+            inner: Inner::Idle,
+            failures: 0,
+            attempt: 1,
+            timers: Timers::default(),
+            next_id: 0,
+            ledger: TokenLedger::default(),
+            commands: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            reported: (State::Idle, None),
+        }
+    }
+
+    // ----- getters -------------------------------------------------------------------------
+
+    /// The public state.
+    pub fn state(&self) -> State {
+        match self.inner {
+            Inner::Idle => State::Idle,
+            Inner::Connecting(_) => State::Connecting,
+            Inner::Connected(_) => State::Connected,
+            Inner::Waiting => State::Waiting,
+            Inner::Failed => State::Failed,
+            Inner::Closed => State::Closed,
+        }
+    }
+
+    /// The attempt's phase while connecting.
+    pub fn phase(&self) -> Option<Phase> {
+        match &self.inner {
+            Inner::Connecting(step) => Some(match step {
+                Step::Token { .. } => Phase::Token,
+                Step::Session { .. } => Phase::Session,
+                Step::Handshake { .. } => Phase::Handshake,
+                Step::Socket { .. } => Phase::Socket,
+                Step::Register { .. } => Phase::Register,
+            }),
+            _ => None,
+        }
+    }
+
+    /// endpointId of the live connection.
+    pub fn endpoint_id(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Connected(live) => Some(&live.endpoint_id),
+            _ => None,
+        }
+    }
+
+    /// connectionId of the live connection.
+    pub fn connection_id(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Connected(live) => Some(&live.connection_id),
+            _ => None,
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ----- output --------------------------------------------------------------------------
+
+    /// Next thing for the shell to do.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// Next event for the app.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    // ----- commands from the app -----------------------------------------------------------
+
+    /// Starts the first attempt at once. Only from `idle`; otherwise does nothing.
+    pub fn start(&mut self, now: Instant) {
+        if matches!(self.inner, Inner::Idle) {
+            self.begin_attempt(now);
+        }
+    }
+
+    /// Ends everything for good: aborts the attempt, deletes the connection and the session,
+    /// closes the socket. Idempotent.
+    pub fn disconnect(&mut self, now: Instant) {
+        let previous = std::mem::replace(&mut self.inner, Inner::Closed);
+        self.timers.clear_all();
+        match previous {
+            Inner::Closed => return,
+            Inner::Connected(mut live) => {
+                let ack = live.link.take_ack();
+                let request = Request::new(
+                    Method::Delete,
+                    format!("/v1/connections/{}/", live.endpoint_id),
+                );
+                self.send_request(&live.link, request, ack);
+                self.send(live.link.conn, Packet::disconnect().encode());
+                self.commands
+                    .push_back(Command::CloseSocket { id: live.link.conn });
+                self.end_session(&live.link.app_token);
+                self.stats.disconnects += 1;
+                self.events.push_back(Event::Disconnect {
+                    reason: "disconnect() was called".into(),
+                    code: "CLIENT_DISCONNECT",
+                    will_reconnect: false,
+                });
+            }
+            Inner::Connecting(step) => {
+                if let Some(app_token) = self.release_step(step) {
+                    self.end_session(&app_token);
+                }
+            }
+            Inner::Idle | Inner::Waiting | Inner::Failed => {}
+        }
+        self.report_state(now, None);
+    }
+
+    /// Tries now, with a fresh token and a fresh backoff. From `failed` this starts again (the
+    /// app calls it after the user logged in again). Does nothing once `closed`.
+    pub fn reconnect(&mut self, now: Instant) {
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
+            Inner::Closed => {
+                self.inner = Inner::Closed;
+                return;
+            }
+            Inner::Connected(live) => {
+                self.release_link(live.link);
+                self.stats.disconnects += 1;
+                let failure = Failure::ClientReconnect;
+                self.events.push_back(Event::Disconnect {
+                    reason: failure.to_string(),
+                    code: failure.code(),
+                    will_reconnect: true,
+                });
+            }
+            Inner::Connecting(step) => {
+                self.release_step(step);
+            }
+            Inner::Idle | Inner::Waiting | Inner::Failed => {}
+        }
+        self.timers.clear_all();
+        self.failures = 0;
+        self.attempt = 1;
+        self.begin_attempt(now);
+    }
+
+    // ----- input from the shell ------------------------------------------------------------
+
+    /// Fires every timer whose deadline is at or before `now`. Calling it early does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.take_expired(now) {
+            match timer {
+                Timer::Token => {
+                    if matches!(self.inner, Inner::Connecting(Step::Token { .. })) {
+                        self.retry(now, Failure::TokenTimeout, None);
+                    }
+                }
+                Timer::Attempt => {
+                    if matches!(self.inner, Inner::Connecting(_)) {
+                        self.retry(now, Failure::AttemptTimeout, None);
+                    }
+                }
+                Timer::Backoff => {
+                    if matches!(self.inner, Inner::Waiting) {
+                        self.begin_attempt(now);
+                    }
+                }
+                Timer::Heartbeat => {
+                    let timeout_ms = self.link().map(|link| link.heartbeat_ms);
+                    if let Some(timeout_ms) = timeout_ms {
+                        self.lose(now, Failure::HeartbeatTimeout { timeout_ms });
+                    }
+                }
+                Timer::Stable => self.failures = 0,
+            }
+        }
+    }
+
+    /// The answer to [`Command::Http`]. Stale ids are ignored.
+    pub fn handle_http(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        result: Result<HttpResponse, HttpError>,
+    ) {
+        let stage = match &self.inner {
+            Inner::Connecting(Step::Token { req }) if *req == id => Stage::Token,
+            Inner::Connecting(Step::Session { req }) if *req == id => Stage::Session,
+            Inner::Connecting(Step::Handshake { req, .. }) if *req == id => Stage::Handshake,
+            _ => return,
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(HttpError::Network(message)) => {
+                return self.retry(now, Failure::Network { stage, message }, None)
+            }
+            Err(HttpError::BodyTooLarge { limit }) => {
+                let message = format!("body larger than {limit} bytes");
+                return self.retry(now, Failure::InvalidResponse { stage, message }, None);
+            }
+        };
+        if !(200..300).contains(&response.status) {
+            let failure = match stage {
+                Stage::Token => classify_token_status(response.status),
+                _ => classify_respoke_status(stage, response.status),
+            };
+            let retry_after = match response.status {
+                429 | 503 => response
+                    .retry_after
+                    .as_deref()
+                    .and_then(|value| parse_retry_after(value, response.wall_clock_ms)),
+                _ => None,
+            };
+            return self.retry_or_fail(now, failure, retry_after);
+        }
+        match stage {
+            Stage::Token => match token_from_body(&response.body) {
+                Ok(token) => self.token_received(now, token),
+                Err(message) => self.retry(now, Failure::InvalidResponse { stage, message }, None),
+            },
+            Stage::Session => match token_from_body(&response.body) {
+                Ok(app_token) => self.session_received(now, app_token, response.wall_clock_ms),
+                Err(message) => self.retry(now, Failure::InvalidResponse { stage, message }, None),
+            },
+            Stage::Handshake => self.handshake_received(now, &response),
+        }
+    }
+
+    /// The answer of the app's `getToken` to [`Command::GetToken`]. Stale ids are ignored.
+    pub fn handle_token(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        result: Result<String, TokenCallbackError>,
+    ) {
+        if !matches!(&self.inner, Inner::Connecting(Step::Token { req }) if *req == id) {
+            return;
+        }
+        match result {
+            Ok(token) if !token.trim().is_empty() => self.token_received(now, Token::new(token)),
+            Ok(_) => {
+                let message = "getToken resolved to an empty token".to_owned();
+                self.retry(
+                    now,
+                    Failure::InvalidResponse {
+                        stage: Stage::Token,
+                        message,
+                    },
+                    None,
+                )
+            }
+            Err(TokenCallbackError::Unauthorized(message)) => {
+                self.fail(now, Failure::TokenCallbackUnauthorized { message })
+            }
+            Err(TokenCallbackError::Failed(message)) => {
+                self.retry(now, Failure::TokenCallback { message }, None)
+            }
+        }
+    }
+
+    /// The socket opened.
+    pub fn handle_socket_open(&mut self, now: Instant, id: ConnId) {
+        if let Some(link) = self.link() {
+            if link.conn == id {
+                let deadline = now + link.heartbeat_ms;
+                self.timers.set(Timer::Heartbeat, deadline);
+            }
+        }
+    }
+
+    /// A text frame arrived.
+    pub fn handle_socket_message(&mut self, now: Instant, id: ConnId, text: &str) {
+        let Some(link) = self.link() else { return };
+        if link.conn != id {
+            return;
+        }
+        // Any packet at all proves the server alive (socket.io 0.9's rule).
+        let deadline = now + link.heartbeat_ms;
+        self.timers.set(Timer::Heartbeat, deadline);
+        let packet = match Packet::decode(text) {
+            Ok(packet) => packet,
+            Err(error) => {
+                let message = error.to_string();
+                return self.lose(now, Failure::Protocol { message });
+            }
+        };
+        match packet {
+            Packet::Heartbeat => self.send(id, Packet::heartbeat().encode()),
+            Packet::Connect { .. } => self.socket_accepted(now),
+            Packet::Disconnect { .. } => self.lose(now, Failure::ServerDisconnect),
+            Packet::Error { reason, .. } => self.lose(now, Failure::ServerError { reason }),
+            Packet::Ack { ack_id, args, .. } => self.ack_received(now, ack_id, &args),
+            Packet::Event { .. } | Packet::Message { .. } | Packet::Json { .. } | Packet::Noop => {}
+        }
+    }
+
+    /// The socket closed (or failed, which browsers follow with a close).
+    pub fn handle_socket_close(&mut self, now: Instant, id: ConnId, code: u16) {
+        if self.link().is_some_and(|link| link.conn == id) {
+            self.lose(now, Failure::SocketClosed { code });
+        }
+    }
+
+    // ----- the attempt, step by step -------------------------------------------------------
+
+    fn begin_attempt(&mut self, now: Instant) {
+        self.stats.attempts += 1;
+        let req = self.next_request_id();
+        match &self.config.token_source {
+            TokenSource::Url {
+                url,
+                headers,
+                credentials,
+            } => {
+                let mut all_headers =
+                    vec![("Content-Type".to_owned(), "application/json".to_owned())];
+                all_headers.extend(headers.iter().cloned());
+                let body = match &self.config.endpoint_id {
+                    Some(endpoint_id) => json!({ "endpointId": endpoint_id }),
+                    None => json!({}),
+                };
+                let request = HttpRequest {
+                    method: HttpMethod::Post,
+                    url: url.clone(),
+                    headers: all_headers,
+                    body: Some(body.to_string()),
+                    credentials: *credentials,
+                };
+                self.commands.push_back(Command::Http { id: req, request });
+            }
+            TokenSource::Callback => {
+                self.commands.push_back(Command::GetToken {
+                    id: req,
+                    attempt: self.attempt,
+                });
+            }
+        }
+        self.timers
+            .set(Timer::Token, now + self.config.token_timeout_ms);
+        self.timers
+            .set(Timer::Attempt, now + self.config.attempt_timeout_ms);
+        self.inner = Inner::Connecting(Step::Token { req });
+        self.report_state(now, None);
+    }
+
+    fn token_received(&mut self, now: Instant, token: Token) {
+        self.timers.clear(Timer::Token);
+        if !self.ledger.record(&token) {
+            return self.retry(now, Failure::TokenReused, None);
+        }
+        self.stats.tokens_fetched += 1;
+        let req = self.next_request_id();
+        let request = HttpRequest {
+            method: HttpMethod::Post,
+            url: format!("{}/v1/session-tokens", self.config.base_url),
+            headers: self.respoke_headers(),
+            body: Some(json!({ "tokenId": token.expose() }).to_string()),
+            credentials: Credentials::Omit,
+        };
+        self.commands.push_back(Command::Http { id: req, request });
+        self.inner = Inner::Connecting(Step::Session { req });
+        self.report_state(now, None);
+    }
+
+    fn session_received(&mut self, now: Instant, app_token: Token, wall_clock_ms: u64) {
+        let req = self.next_request_id();
+        let query = HandshakeQuery::new(app_token.expose(), &self.config.sdk, wall_clock_ms);
+        let request = HttpRequest {
+            method: HttpMethod::Get,
+            url: format!("{}{}", self.config.base_url, query.handshake_path()),
+            headers: Vec::new(),
+            body: None,
+            credentials: Credentials::Omit,
+        };
+        self.commands.push_back(Command::Http { id: req, request });
+        self.inner = Inner::Connecting(Step::Handshake { req, app_token });
+        self.report_state(now, None);
+    }
+
+    fn handshake_received(&mut self, now: Instant, response: &HttpResponse) {
+        let handshake = match Handshake::parse(&response.body) {
+            Ok(handshake) if handshake.supports_websocket() => handshake,
+            Ok(_) => {
+                let message = "the server does not offer the websocket transport".to_owned();
+                let failure = Failure::InvalidResponse {
+                    stage: Stage::Handshake,
+                    message,
+                };
+                return self.retry(now, failure, None);
+            }
+            Err(error) => {
+                let message = error.to_string();
+                let failure = Failure::InvalidResponse {
+                    stage: Stage::Handshake,
+                    message,
+                };
+                return self.retry(now, failure, None);
+            }
+        };
+        let Inner::Connecting(Step::Handshake { app_token, .. }) =
+            std::mem::replace(&mut self.inner, Inner::Idle)
+        else {
+            return;
+        };
+        let query =
+            HandshakeQuery::new(app_token.expose(), &self.config.sdk, response.wall_clock_ms);
+        let url = format!(
+            "{}{}",
+            websocket_base(&self.config.base_url),
+            query.websocket_path(&handshake.sid)
+        );
+        let heartbeat_secs = match handshake.heartbeat_timeout_secs {
+            Some(secs) if secs > 0 => secs,
+            _ => DEFAULT_HEARTBEAT_TIMEOUT_SECS,
+        };
+        let conn = ConnId(self.next_id());
+        self.commands
+            .push_back(Command::OpenSocket { id: conn, url });
+        let link = Link {
+            conn,
+            app_token,
+            heartbeat_ms: u64::from(heartbeat_secs) * 1_000,
+            next_ack: 1,
+        };
+        self.inner = Inner::Connecting(Step::Socket { link });
+        self.report_state(now, None);
+    }
+
+    /// `1::` arrived: register the connection.
+    fn socket_accepted(&mut self, now: Instant) {
+        let Inner::Connecting(Step::Socket { .. }) = &self.inner else {
+            return;
+        };
+        let Inner::Connecting(Step::Socket { mut link }) =
+            std::mem::replace(&mut self.inner, Inner::Idle)
+        else {
+            return;
+        };
+        let ack = link.take_ack();
+        let request = Request::new(Method::Post, "/v1/connections")
+            .with_data(json!({ "capabilities": { "iceFinalCandidates": true } }));
+        self.send_request(&link, request, ack);
+        self.inner = Inner::Connecting(Step::Register { link, ack });
+        self.report_state(now, None);
+    }
+
+    fn ack_received(&mut self, now: Instant, ack_id: u64, args: &str) {
+        let expected = match &self.inner {
+            Inner::Connecting(Step::Register { ack, .. }) => *ack,
+            // Acks of requests made while connected (presence) need nothing from us.
+            _ => return,
+        };
+        if ack_id != expected {
+            return;
+        }
+        let response = match Response::parse_ack_args(args) {
+            Ok(response) => response,
+            Err(error) => {
+                let failure = Failure::RegisterRejected {
+                    status: 0,
+                    message: error.to_string(),
+                };
+                return self.retry(now, failure, None);
+            }
+        };
+        let ids = (
+            response.body.get("id").and_then(Value::as_str),
+            response.body.get("endpointId").and_then(Value::as_str),
+        );
+        match ids {
+            (Some(connection_id), Some(endpoint_id))
+                if !response.is_error() && (200..300).contains(&response.status_code) =>
+            {
+                let (connection_id, endpoint_id) =
+                    (connection_id.to_owned(), endpoint_id.to_owned());
+                self.connected(now, endpoint_id, connection_id);
+            }
+            _ => {
+                let message = response
+                    .error_message()
+                    .unwrap_or_else(|| "no connection id in the answer".into());
+                let status = response.status_code;
+                self.retry(now, Failure::RegisterRejected { status, message }, None);
+            }
+        }
+    }
+
+    fn connected(&mut self, now: Instant, endpoint_id: String, connection_id: String) {
+        let Inner::Connecting(Step::Register { mut link, .. }) =
+            std::mem::replace(&mut self.inner, Inner::Idle)
+        else {
+            return;
+        };
+        self.timers.clear(Timer::Attempt);
+        self.timers.clear(Timer::Token);
+        if self.config.stable_after_ms == 0 {
+            self.failures = 0;
+        } else {
+            self.timers
+                .set(Timer::Stable, now + self.config.stable_after_ms);
+        }
+        self.stats.connects += 1;
+        // respoke.js announces itself unavailable on every connect; the app sets presence.
+        let ack = link.take_ack();
+        let presence = Request::new(Method::Post, "/v1/presence")
+            .with_data(json!({ "presence": { "type": "unavailable" } }));
+        self.send_request(&link, presence, ack);
+        self.events.push_back(Event::Connect {
+            endpoint_id: endpoint_id.clone(),
+            connection_id: connection_id.clone(),
+            attempt: self.attempt,
+        });
+        self.inner = Inner::Connected(Live {
+            link,
+            endpoint_id,
+            connection_id,
+        });
+        self.report_state(now, None);
+    }
+
+    // ----- endings -------------------------------------------------------------------------
+
+    /// The socket or the attempt is gone: a disconnect when connected, a failed attempt
+    /// otherwise. Either way a new attempt with a new token follows.
+    fn lose(&mut self, now: Instant, failure: Failure) {
+        if let Inner::Connected(_) = self.inner {
+            let Inner::Connected(live) = std::mem::replace(&mut self.inner, Inner::Idle) else {
+                return;
+            };
+            self.release_link(live.link);
+            self.clear_attempt_timers();
+            self.stats.disconnects += 1;
+            self.events.push_back(Event::Disconnect {
+                reason: failure.to_string(),
+                code: failure.code(),
+                will_reconnect: true,
+            });
+            self.attempt = 1;
+            self.schedule(now, failure.code(), None);
+        } else {
+            self.retry(now, failure, None);
+        }
+    }
+
+    fn retry_or_fail(&mut self, now: Instant, failure: Failure, retry_after_ms: Option<u64>) {
+        if failure.is_terminal() {
+            self.fail(now, failure);
+        } else {
+            self.retry(now, failure, retry_after_ms);
+        }
+    }
+
+    /// The current attempt failed; schedule the next one.
+    fn retry(&mut self, now: Instant, failure: Failure, retry_after_ms: Option<u64>) {
+        self.release_current();
+        self.events.push_back(Event::Error {
+            code: failure.code(),
+            message: failure.to_string(),
+            status: failure.status(),
+            retry: true,
+        });
+        self.attempt = self.attempt.saturating_add(1);
+        self.schedule(now, failure.code(), retry_after_ms);
+    }
+
+    fn schedule(&mut self, now: Instant, cause: &'static str, retry_after_ms: Option<u64>) {
+        let jitter = self.config.backoff.delay_ms(self.failures, &mut self.rng);
+        self.failures = self.failures.saturating_add(1);
+        // A Retry-After is a floor; the jitter on top keeps clients that got the same
+        // Retry-After from coming back in the same instant.
+        let delay = match retry_after_ms {
+            Some(ms) => ms
+                .min(self.config.max_retry_after_ms)
+                .saturating_add(jitter),
+            None => jitter,
+        };
+        let until = now + delay;
+        self.timers.set(Timer::Backoff, until);
+        self.inner = Inner::Waiting;
+        self.events.push_back(Event::Reconnecting {
+            attempt: self.attempt,
+            delay_ms: delay,
+            cause,
+        });
+        self.report_state(now, Some(delay));
+    }
+
+    /// Terminal: nothing more is sent until the app calls `reconnect()`.
+    fn fail(&mut self, now: Instant, failure: Failure) {
+        self.release_current();
+        self.timers.clear_all();
+        self.inner = Inner::Failed;
+        self.events.push_back(Event::Error {
+            code: failure.code(),
+            message: failure.to_string(),
+            status: failure.status(),
+            retry: false,
+        });
+        self.events.push_back(Event::Failed {
+            reason: failure.to_string(),
+            status: failure.status(),
+            code: failure.code(),
+            reauthenticate: failure.needs_reauthentication(),
+        });
+        self.report_state(now, None);
+    }
+
+    /// Aborts the in-flight request and closes the socket of whatever is current.
+    fn release_current(&mut self) {
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
+            Inner::Connecting(step) => {
+                self.release_step(step);
+            }
+            Inner::Connected(live) => self.release_link(live.link),
+            other => self.inner = other,
+        }
+        self.clear_attempt_timers();
+    }
+
+    /// Releases an attempt's request or socket; returns its App-Token if it had one.
+    fn release_step(&mut self, step: Step) -> Option<Token> {
+        match step {
+            Step::Token { req } | Step::Session { req } => {
+                self.commands.push_back(Command::Abort { id: req });
+                None
+            }
+            Step::Handshake { req, app_token } => {
+                self.commands.push_back(Command::Abort { id: req });
+                Some(app_token)
+            }
+            Step::Socket { link } | Step::Register { link, .. } => {
+                let app_token = link.app_token.clone();
+                self.release_link(link);
+                Some(app_token)
+            }
+        }
+    }
+
+    fn release_link(&mut self, link: Link) {
+        self.commands
+            .push_back(Command::CloseSocket { id: link.conn });
+    }
+
+    fn clear_attempt_timers(&mut self) {
+        for timer in [
+            Timer::Token,
+            Timer::Attempt,
+            Timer::Heartbeat,
+            Timer::Stable,
+            Timer::Backoff,
+        ] {
+            self.timers.clear(timer);
+        }
+    }
+
+    /// `DELETE /v1/session-tokens`: ends the App-Token's session on purpose. Fire and forget.
+    fn end_session(&mut self, app_token: &Token) {
+        let id = self.next_request_id();
+        let mut headers = self.respoke_headers();
+        headers.push(("App-Token".to_owned(), app_token.expose().to_owned()));
+        let request = HttpRequest {
+            method: HttpMethod::Delete,
+            url: format!("{}/v1/session-tokens", self.config.base_url),
+            headers,
+            body: None,
+            credentials: Credentials::Omit,
+        };
+        self.commands.push_back(Command::Http { id, request });
+    }
+
+    // ----- small helpers -------------------------------------------------------------------
+
+    fn link(&self) -> Option<&Link> {
+        match &self.inner {
+            Inner::Connecting(Step::Socket { link })
+            | Inner::Connecting(Step::Register { link, .. }) => Some(link),
+            Inner::Connected(live) => Some(&live.link),
+            _ => None,
+        }
+    }
+
+    fn send(&mut self, id: ConnId, text: String) {
+        self.commands.push_back(Command::Send { id, text });
+    }
+
+    fn send_request(&mut self, link: &Link, request: Request, ack: u64) {
+        let request = request
+            .with_header("App-Token", link.app_token.expose())
+            .with_header("Respoke-SDK", &self.config.sdk);
+        self.send(link.conn, request.to_packet(ack).encode());
+    }
+
+    fn respoke_headers(&self) -> Vec<(String, String)> {
+        vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Respoke-SDK".to_owned(), self.config.sdk.clone()),
+        ]
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn next_request_id(&mut self) -> RequestId {
+        RequestId(self.next_id())
+    }
+
+    /// Emits a `State` event when the state or phase changed (always when waiting, since
+    /// `retryIn` is news).
+    fn report_state(&mut self, now: Instant, retry_in: Option<u64>) {
+        let current = (self.state(), self.phase());
+        if current == self.reported && retry_in.is_none() {
+            return;
+        }
+        let previous = self.reported.0;
+        self.reported = current;
+        let attempt =
+            matches!(current.0, State::Connecting | State::Waiting).then_some(self.attempt);
+        self.events.push_back(Event::State {
+            state: current.0,
+            previous,
+            phase: current.1,
+            attempt,
+            retry_in,
+            at: now.as_millis(),
+        });
+    }
+}
+
+/// Used when a handshake advertises no heartbeat timeout (socket.io 0.9's own default is 60).
+const DEFAULT_HEARTBEAT_TIMEOUT_SECS: u32 = 60;
+
+/// `http://h:p` -> `ws://h:p`, `https://h:p` -> `wss://h:p`.
+fn websocket_base(base_url: &str) -> String {
+    if let Some(rest) = base_url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base_url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base_url.to_owned()
+    }
+}
+
+/// Reads `{"token": "..."}` (the app server's and `/v1/session-tokens`' answer).
+fn token_from_body(body: &str) -> Result<Token, String> {
+    // No preview of the body in the message: a misconfigured server may answer with the bare
+    // token, and errors reach logs.
+    let value: Value = serde_json::from_str(body).map_err(|_| {
+        format!(
+            "expected JSON {{\"token\": ...}}, got {} bytes that are not JSON",
+            body.len()
+        )
+    })?;
+    match value.get("token").and_then(Value::as_str) {
+        Some(token) if !token.trim().is_empty() => Ok(Token::new(token)),
+        _ => Err("no \"token\" string in the JSON answer".to_owned()),
+    }
+}
