@@ -1,0 +1,326 @@
+//! Configuration: apps, roles and users (TOML), and the server's tunables.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::Deserialize;
+
+use crate::ids::random_bytes;
+
+/// The demo app's id.
+pub const DEMO_APP_ID: &str = "7C5B1A0E-3F2D-4B8A-9E61-2D4C8F0A1B35";
+/// The demo app's secret. Only the app server ever sends it (to the Respoke side).
+pub const DEMO_APP_SECRET: &str = "demo-secret-do-not-use-in-production";
+/// The demo app's one role.
+pub const DEMO_ROLE_ID: &str = "2E9D4F1A-6B3C-4D5E-8F70-1A2B3C4D5E6F";
+/// The demo users and their plain passwords.
+pub const DEMO_USERS: [(&str, &str); 3] = [
+    ("spock@enterprise.com", "spock"),
+    ("kirk@enterprise.com", "kirk"),
+    ("uhura@enterprise.com", "uhura"),
+];
+/// How many `testN@example.com` users (password [`TEST_PASSWORD`]) the demo config has.
+pub const TEST_USER_COUNT: usize = 40;
+/// The password of every `testN@example.com` user.
+pub const TEST_PASSWORD: &str = "test";
+
+/// Problems with a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// The content makes no sense (no app, a user without password, a bad hash...).
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Respoke apps; the first one is the app the example app server brokers tokens for.
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+    /// Users of the example app server.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+/// One Respoke app.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// The app id (a GUID).
+    pub id: String,
+    /// The App-Secret the app server authenticates with.
+    pub secret: String,
+    /// Whether `/v1/tokens` without App-Secret is allowed (respoke.js development mode).
+    #[serde(default)]
+    pub development_mode: bool,
+    /// Roles tokens may be minted for.
+    #[serde(default)]
+    pub roles: Vec<RoleConfig>,
+}
+
+/// One role of an app.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    /// The role id (a GUID).
+    pub id: String,
+    /// A human name.
+    pub name: String,
+}
+
+/// One user of the example app server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The user name, also the Respoke endpointId.
+    pub name: String,
+    /// An argon2 PHC string (`$argon2id$v=19$...`).
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// A plain demo password, hashed at start-up.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl Config {
+    /// The built-in demo configuration: one development-mode app with one role, the
+    /// [`DEMO_USERS`] and `test1@example.com`..`test40@example.com` (password `test`).
+    pub fn demo() -> Config {
+        let mut users: Vec<UserConfig> = DEMO_USERS
+            .iter()
+            .map(|(name, password)| UserConfig {
+                name: (*name).to_owned(),
+                password_hash: None,
+                password: Some((*password).to_owned()),
+            })
+            .collect();
+        users.extend((1..=TEST_USER_COUNT).map(|n| UserConfig {
+            name: format!("test{n}@example.com"),
+            password_hash: None,
+            password: Some(TEST_PASSWORD.to_owned()),
+        }));
+        Config {
+            apps: vec![AppConfig {
+                id: DEMO_APP_ID.to_owned(),
+                secret: DEMO_APP_SECRET.to_owned(),
+                development_mode: true,
+                roles: vec![RoleConfig {
+                    id: DEMO_ROLE_ID.to_owned(),
+                    name: "demo".to_owned(),
+                }],
+            }],
+            users,
+        }
+    }
+
+    /// Parses TOML text and validates it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+
+    /// Checks that the configuration is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.apps.is_empty() {
+            return Err(ConfigError::Invalid(
+                "at least one [[apps]] is needed".into(),
+            ));
+        }
+        for app in &self.apps {
+            if app.id.trim().is_empty() || app.secret.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "every app needs an id and a secret".into(),
+                ));
+            }
+        }
+        for user in &self.users {
+            match (&user.password_hash, &user.password) {
+                (Some(hash), _) => {
+                    PasswordHash::new(hash).map_err(|e| {
+                        ConfigError::Invalid(format!("password_hash of {}: {e}", user.name))
+                    })?;
+                }
+                (None, Some(_)) => {}
+                (None, None) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "user {} needs password_hash or password",
+                        user.name
+                    )))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The app with `id`.
+    pub fn app(&self, id: &str) -> Option<&AppConfig> {
+        self.apps.iter().find(|app| app.id.eq_ignore_ascii_case(id))
+    }
+
+    /// User name -> PHC hash; plain passwords are hashed here with light argon2id parameters
+    /// (they are demo passwords; real hashes keep the parameters their PHC string names).
+    pub fn password_hashes(&self) -> Result<HashMap<String, String>, ConfigError> {
+        let mut hashes = HashMap::new();
+        let mut plain_cache: HashMap<&str, String> = HashMap::new();
+        for user in &self.users {
+            let hash = match (&user.password_hash, &user.password) {
+                (Some(hash), _) => hash.clone(),
+                (None, Some(password)) => match plain_cache.get(password.as_str()) {
+                    Some(hash) => hash.clone(),
+                    None => {
+                        let hash = hash_demo_password(password)?;
+                        plain_cache.insert(password, hash.clone());
+                        hash
+                    }
+                },
+                (None, None) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "user {} needs password_hash or password",
+                        user.name
+                    )))
+                }
+            };
+            hashes.insert(user.name.clone(), hash);
+        }
+        Ok(hashes)
+    }
+}
+
+/// Hashes a demo password with argon2id (8 MiB, 1 pass): cheap enough for a debug build to
+/// hash every demo user at start-up.
+pub fn hash_demo_password(password: &str) -> Result<String, ConfigError> {
+    let params = Params::new(8 * 1024, 1, 1, None)
+        .map_err(|e| ConfigError::Invalid(format!("argon2 parameters: {e}")))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let salt = SaltString::encode_b64(&random_bytes::<16>())
+        .map_err(|e| ConfigError::Invalid(format!("salt: {e}")))?;
+    argon2
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| ConfigError::Invalid(format!("hashing: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash` (CPU-heavy: call from a blocking task).
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The server's tunables, with documented defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long after minting a tokenId may be exchanged. Default 30 s.
+    pub activation: Duration,
+    /// How often the server sends `2::`. Default 25 s.
+    pub heartbeat_interval: Duration,
+    /// The heartbeat timeout advertised in the handshake (seconds). Default 60.
+    pub heartbeat_timeout_secs: u32,
+    /// The close timeout advertised in the handshake (seconds). Default 60.
+    pub close_timeout_secs: u32,
+    /// Request body cap in bytes (413 beyond). Default 64 KiB.
+    pub body_limit: usize,
+    /// Session lifetime when `/v1/tokens` gives no `ttl` (seconds). Default 21600.
+    pub default_ttl_secs: u64,
+    /// The `ttl` the example app server asks for (seconds). Default 3600.
+    pub app_server_ttl_secs: u64,
+    /// Whether `/dev/` routes exist. Default true.
+    pub dev_controls: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            activation: Duration::from_secs(30),
+            heartbeat_interval: Duration::from_secs(25),
+            heartbeat_timeout_secs: 60,
+            close_timeout_secs: 60,
+            body_limit: 64 * 1024,
+            default_ttl_secs: 21_600,
+            app_server_ttl_secs: 3_600,
+            dev_controls: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_config_is_valid() {
+        let config = Config::demo();
+        config.validate().unwrap();
+        assert_eq!(config.users.len(), 3 + TEST_USER_COUNT);
+        assert!(config.app(DEMO_APP_ID).is_some());
+    }
+
+    #[test]
+    fn parses_toml_and_hashes() {
+        let hash = hash_demo_password("pw").unwrap();
+        let text = format!(
+            r#"
+[[apps]]
+id = "A"
+secret = "S"
+development_mode = false
+[[apps.roles]]
+id = "R"
+name = "r"
+
+[[users]]
+name = "a@x"
+password_hash = "{hash}"
+[[users]]
+name = "b@x"
+password = "pw2"
+"#
+        );
+        let config = Config::from_toml(&text).unwrap();
+        let hashes = config.password_hashes().unwrap();
+        assert!(verify_password(&hashes["a@x"], "pw"));
+        assert!(verify_password(&hashes["b@x"], "pw2"));
+        assert!(!verify_password(&hashes["b@x"], "nope"));
+        assert!(!verify_password("garbage", "pw"));
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        assert!(Config::from_toml("").is_err());
+        assert!(Config::from_toml("[[apps]]\nid='A'\nsecret='S'\n[[users]]\nname='x'\n").is_err());
+        assert!(Config::from_toml(
+            "[[apps]]\nid='A'\nsecret='S'\n[[users]]\nname='x'\npassword_hash='nope'\n"
+        )
+        .is_err());
+        assert!(Config::from_toml("[[apps]]\nid='A'\nsecret='S'\nbogus=1\n").is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! Development controls under `/dev/` (loopback peers only): drop, outage, injected exchange
+//! failures, stall, reset, and the counters.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::http::{loopback_only, JsonBody};
+use crate::respoke::state::FailPlan;
+use crate::respoke::RespokeState;
+
+type DevState = State<Arc<RespokeState>>;
+
+/// Longest outage or stall a control accepts (seconds).
+pub const MAX_CONTROL_SECS: u64 = 3_600;
+
+/// The `/dev/` routes, loopback-only.
+pub fn router(state: Arc<RespokeState>) -> Router {
+    Router::new()
+        .route("/dev/stats", get(stats))
+        .route("/dev/drop", post(drop_sockets))
+        .route("/dev/outage", post(outage))
+        .route("/dev/fail-session-tokens", post(fail_session_tokens))
+        .route("/dev/stall", post(stall))
+        .route("/dev/reset", post(reset))
+        .route("/dev/state", get(controls))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .route_layer(middleware::from_fn(loopback_only))
+        .with_state(state)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct EndpointFilter {
+    endpoint_id: Option<String>,
+}
+
+/// `GET /dev/stats` (everything) or `GET /dev/stats?endpointId=X` (one endpoint; zeros if
+/// unknown).
+async fn stats(
+    State(state): DevState,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    match query.get("endpointId") {
+        Some(endpoint) => Json(json!(state.stats.endpoint(endpoint))),
+        None => Json(json!(state.stats.snapshot())),
+    }
+}
+
+/// `POST /dev/drop` `{}` or `{"endpointId"}`: `0::` and close.
+async fn drop_sockets(
+    State(state): DevState,
+    JsonBody(filter): JsonBody<EndpointFilter>,
+) -> Json<Value> {
+    let dropped = state.drop_sockets(filter.endpoint_id.as_deref());
+    tracing::info!(dropped, endpoint = ?filter.endpoint_id, "dev: drop");
+    Json(json!({"dropped": dropped}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Seconds {
+    seconds: f64,
+    #[serde(default)]
+    endpoint_id: Option<String>,
+}
+
+fn whole_seconds(seconds: f64) -> Result<u64, ApiError> {
+    if !seconds.is_finite() || seconds < 0.0 || seconds > MAX_CONTROL_SECS as f64 {
+        return Err(ApiError::bad_request(format!(
+            "seconds must be between 0 and {MAX_CONTROL_SECS}"
+        )));
+    }
+    Ok(seconds.ceil() as u64)
+}
+
+/// `POST /dev/outage {"seconds"}`: close every socket; handshakes, WebSocket upgrades and
+/// session-token exchanges answer 503 with `Retry-After` until it ends. `/v1/tokens` keeps
+/// working, so app servers can still mint.
+async fn outage(
+    State(state): DevState,
+    JsonBody(body): JsonBody<Seconds>,
+) -> Result<Json<Value>, ApiError> {
+    let secs = whole_seconds(body.seconds)?;
+    let dropped = state.start_outage(secs);
+    tracing::info!(secs, dropped, "dev: outage");
+    Ok(Json(json!({"dropped": dropped, "seconds": secs})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FailBody {
+    count: u32,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+/// `POST /dev/fail-session-tokens {"count","status"?,"retryAfter"?}`: the next `count`
+/// exchanges answer `status` (default 503), with `Retry-After` if given. The tokenIds offered
+/// meanwhile are not spent.
+async fn fail_session_tokens(
+    State(state): DevState,
+    JsonBody(body): JsonBody<FailBody>,
+) -> Result<Json<Value>, ApiError> {
+    let status = body.status.unwrap_or(503);
+    if StatusCode::from_u16(status).is_err() || !(400..=599).contains(&status) {
+        return Err(ApiError::bad_request("status must be 400-599"));
+    }
+    state.fail_session_tokens(FailPlan {
+        remaining: body.count,
+        status,
+        retry_after_secs: body.retry_after,
+    });
+    tracing::info!(count = body.count, status, "dev: fail-session-tokens");
+    Ok(Json(
+        json!({"count": body.count, "status": status, "retryAfter": body.retry_after}),
+    ))
+}
+
+/// `POST /dev/stall {"seconds","endpointId"?}`: sockets (all, or one endpoint's) receive
+/// nothing, heartbeats included, and what they send is ignored.
+async fn stall(
+    State(state): DevState,
+    JsonBody(body): JsonBody<Seconds>,
+) -> Result<Json<Value>, ApiError> {
+    let secs = whole_seconds(body.seconds)?;
+    state.stall(body.endpoint_id.as_deref(), secs);
+    tracing::info!(secs, endpoint = ?body.endpoint_id, "dev: stall");
+    Ok(Json(
+        json!({"seconds": secs, "endpointId": body.endpoint_id}),
+    ))
+}
+
+/// `POST /dev/reset`: end outage, stalls and injected failures (counters stay).
+async fn reset(State(state): DevState) -> Json<Value> {
+    state.reset_controls();
+    tracing::info!("dev: reset");
+    Json(json!({"reset": true}))
+}
+
+/// `GET /dev/state`: the controls now.
+async fn controls(State(state): DevState) -> Json<Value> {
+    let mut value = state.controls_snapshot();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("liveSockets".into(), json!(state.live_sockets()));
+    }
+    Json(value)
+}

@@ -1,0 +1,208 @@
+//! A Respoke-compatible development server and an example brokered-auth app server.
+//!
+//! * [`api_router`]: the Respoke side (`/v1/*`, the socket.io 0.9 handshake and WebSocket,
+//!   Sails over it) plus the development controls under `/dev/` (see [`dev`]).
+//! * [`app_router`]: the example app server (`/api/login`, `/api/tokens`, static files).
+//! * [`start`]: binds both and serves them until [`Running::shutdown`].
+//!
+//! Routers need `ConnectInfo<SocketAddr>` (for the `/dev/` loopback check): serve them with
+//! `into_make_service_with_connect_info::<SocketAddr>()`, as [`start`] does.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod config;
+pub mod dev;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod respoke;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::trace::TraceLayer;
+
+pub use app::AppServerState;
+pub use config::{Config, Settings};
+pub use respoke::RespokeState;
+pub use stats::Stats;
+
+/// Locks a mutex, recovering from poisoning (a panicked holder cannot leave these maps in a
+/// state worse than stale).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The Respoke listener's router: Respoke routes, `/dev/` (if enabled), CORS, `Request-Id`.
+pub fn api_router(state: Arc<RespokeState>) -> Router {
+    let mut router = respoke::router(state.clone());
+    if state.settings.dev_controls {
+        router = router.merge(dev::router(state));
+    }
+    router
+        .layer(middleware::from_fn(http::request_id))
+        .layer(http::respoke_cors())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The app listener's router: `/api/*`, `/pkg/`, `www/`, loopback CORS, `Request-Id`.
+pub fn app_router(state: Arc<AppServerState>, www: PathBuf, pkg: PathBuf) -> Router {
+    app::router(state, www, pkg)
+        .layer(middleware::from_fn(http::request_id))
+        .layer(http::app_cors())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// What [`start`] needs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Where the Respoke side listens (port 0 picks one).
+    pub api_addr: SocketAddr,
+    /// Where the app server listens; `None` runs the Respoke side alone.
+    pub app_addr: Option<SocketAddr>,
+    /// Apps and users.
+    pub config: Config,
+    /// Tunables.
+    pub settings: Settings,
+    /// The static site.
+    pub www: PathBuf,
+    /// The wasm package, served at `/pkg/`.
+    pub pkg: PathBuf,
+}
+
+/// Failures to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+}
+
+/// The running servers.
+#[derive(Debug)]
+pub struct Running {
+    /// The Respoke side's bound address.
+    pub api_addr: SocketAddr,
+    /// The app server's bound address.
+    pub app_addr: Option<SocketAddr>,
+    /// The Respoke side's state (for tests and the shutdown).
+    pub respoke: Arc<RespokeState>,
+    /// The shared counters.
+    pub stats: Arc<Stats>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Closes every socket (`0::`), stops accepting, and waits (at most `grace`) for
+    /// connections to finish.
+    pub async fn shutdown(self, grace: Duration) {
+        self.respoke.drop_sockets(None);
+        let _ = self.shutdown.send(true);
+        let all = futures_util::future::join_all(self.tasks);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("shutdown grace period over; exiting anyway");
+        }
+    }
+}
+
+/// Binds both listeners and serves them in background tasks.
+pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
+    options.config.validate()?;
+    let stats = Arc::new(Stats::default());
+    let config = Arc::new(options.config);
+
+    let api_listener = TcpListener::bind(options.api_addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: options.api_addr,
+            source,
+        })?;
+    let api_addr = api_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind {
+            addr: options.api_addr,
+            source,
+        })?;
+    let respoke = Arc::new(RespokeState::new(
+        config.clone(),
+        options.settings.clone(),
+        stats.clone(),
+    ));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = vec![serve(
+        api_listener,
+        api_router(respoke.clone()),
+        shutdown_rx.clone(),
+    )];
+
+    let mut app_addr = None;
+    if let Some(addr) = options.app_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let base_url = format!("http://{api_addr}");
+        let settings = options.settings.clone();
+        let config_for_app = config.clone();
+        let stats_for_app = stats.clone();
+        // Hashing demo passwords is CPU work.
+        let state = tokio::task::spawn_blocking(move || {
+            AppServerState::new(&config_for_app, &settings, base_url, stats_for_app)
+        })
+        .await
+        .map_err(|e| config::ConfigError::Invalid(format!("start-up task failed: {e}")))??;
+        tasks.push(serve(
+            listener,
+            app_router(Arc::new(state), options.www, options.pkg),
+            shutdown_rx,
+        ));
+        app_addr = Some(bound);
+    }
+    Ok(Running {
+        api_addr,
+        app_addr,
+        respoke,
+        stats,
+        shutdown,
+        tasks,
+    })
+}
+
+fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "server failed");
+        }
+    })
+}

@@ -1,0 +1,477 @@
+//! The Respoke side's state: tokens, sessions, pending socket.io sessions, live sockets, and
+//! the development controls' switches.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+
+use crate::config::{Config, Settings};
+use crate::ids::{guid, opaque};
+use crate::lock;
+use crate::stats::Stats;
+
+/// How long spent and expired tokenIds are remembered (to answer "already used").
+const TOKEN_MEMORY: Duration = Duration::from_secs(600);
+
+/// A minted tokenId.
+#[derive(Debug, Clone)]
+struct TokenRecord {
+    app_id: String,
+    endpoint_id: String,
+    role_id: Option<String>,
+    ttl_secs: u64,
+    minted: Instant,
+    used: bool,
+}
+
+/// What an App-Token stands for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The app.
+    pub app_id: String,
+    /// The endpoint (user).
+    pub endpoint_id: String,
+    /// The role, if any.
+    pub role_id: Option<String>,
+    /// When the App-Token's `ttl` runs out; its sockets are closed then.
+    pub expires_at: Instant,
+}
+
+/// A socket.io session between the handshake and the WebSocket.
+#[derive(Debug, Clone)]
+pub struct PendingSocket {
+    /// The App-Token of the handshake.
+    pub app_token: String,
+    /// Its session.
+    pub session: Session,
+    /// Whether the handshake lacked `__sails_io_sdk_version=0.10.0` (legacy ack shape).
+    pub legacy: bool,
+    created: Instant,
+}
+
+/// What the controls and the app can ask of a live socket's task.
+#[derive(Debug, Clone)]
+pub enum SocketCommand {
+    /// Send this packet text (unless stalled).
+    Send(String),
+    /// Send `0::` and close.
+    Close,
+}
+
+/// A live socket as the registry sees it.
+#[derive(Debug)]
+struct SocketEntry {
+    endpoint_id: String,
+    app_token: String,
+    commands: mpsc::UnboundedSender<SocketCommand>,
+}
+
+/// `/dev/fail-session-tokens`: the next `remaining` exchanges fail with `status`.
+#[derive(Debug, Clone)]
+pub struct FailPlan {
+    /// How many exchanges are still to fail.
+    pub remaining: u32,
+    /// Their HTTP status.
+    pub status: u16,
+    /// An optional `Retry-After` in seconds.
+    pub retry_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Controls {
+    outage_until: Option<Instant>,
+    stall_all_until: Option<Instant>,
+    stall_endpoints: HashMap<String, Instant>,
+    fail_session_tokens: Option<FailPlan>,
+}
+
+/// Why an exchange of a tokenId failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeError {
+    /// Never minted (or forgotten).
+    Unknown,
+    /// Already exchanged once.
+    Used,
+    /// Not exchanged within the activation window.
+    Expired,
+}
+
+/// A freshly minted tokenId.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    /// The tokenId.
+    pub token_id: String,
+    /// Unix seconds.
+    pub create_time: u64,
+    /// `create_time + ttl`.
+    pub expiry_time: u64,
+}
+
+/// Everything the Respoke side knows.
+#[derive(Debug)]
+pub struct RespokeState {
+    /// Apps and users.
+    pub config: Arc<Config>,
+    /// Tunables.
+    pub settings: Settings,
+    /// Counters for `/dev/stats`.
+    pub stats: Arc<Stats>,
+    tokens: Mutex<HashMap<String, TokenRecord>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    pending: Mutex<HashMap<String, PendingSocket>>,
+    sockets: Mutex<HashMap<u64, SocketEntry>>,
+    next_socket_id: AtomicU64,
+    controls: Mutex<Controls>,
+}
+
+impl RespokeState {
+    /// A fresh state.
+    pub fn new(config: Arc<Config>, settings: Settings, stats: Arc<Stats>) -> RespokeState {
+        RespokeState {
+            config,
+            settings,
+            stats,
+            tokens: Mutex::default(),
+            sessions: Mutex::default(),
+            pending: Mutex::default(),
+            sockets: Mutex::default(),
+            next_socket_id: AtomicU64::new(1),
+            controls: Mutex::default(),
+        }
+    }
+
+    /// Mints a single-use tokenId.
+    pub fn mint_token(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        role_id: Option<String>,
+        ttl_secs: u64,
+    ) -> Minted {
+        let token_id = guid();
+        let now = Instant::now();
+        {
+            let mut tokens = lock(&self.tokens);
+            if tokens.len() > 10_000 {
+                tokens.retain(|_, t| now.duration_since(t.minted) < TOKEN_MEMORY);
+            }
+            tokens.insert(
+                token_id.clone(),
+                TokenRecord {
+                    app_id: app_id.to_owned(),
+                    endpoint_id: endpoint_id.to_owned(),
+                    role_id,
+                    ttl_secs,
+                    minted: now,
+                    used: false,
+                },
+            );
+        }
+        self.stats.token_issued(endpoint_id);
+        let create_time = unix_now();
+        Minted {
+            token_id,
+            create_time,
+            expiry_time: create_time.saturating_add(ttl_secs),
+        }
+    }
+
+    /// Exchanges a tokenId for a new App-Token. Atomic: of concurrent exchanges of one
+    /// tokenId exactly one succeeds.
+    pub fn exchange(&self, token_id: &str) -> Result<(String, Session), ExchangeError> {
+        let now = Instant::now();
+        let record = {
+            let mut tokens = lock(&self.tokens);
+            let Some(record) = tokens.get_mut(token_id) else {
+                drop(tokens);
+                self.stats.exchange_rejected_other();
+                return Err(ExchangeError::Unknown);
+            };
+            if record.used {
+                let endpoint = record.endpoint_id.clone();
+                drop(tokens);
+                self.stats.exchange_rejected_used(&endpoint);
+                return Err(ExchangeError::Used);
+            }
+            if now.duration_since(record.minted) > self.settings.activation {
+                drop(tokens);
+                self.stats.exchange_rejected_other();
+                return Err(ExchangeError::Expired);
+            }
+            record.used = true;
+            record.clone()
+        };
+        let app_token = guid();
+        let session = Session {
+            app_id: record.app_id,
+            endpoint_id: record.endpoint_id,
+            role_id: record.role_id,
+            expires_at: now + Duration::from_secs(record.ttl_secs.min(10 * 365 * 86_400)),
+        };
+        {
+            let mut sessions = lock(&self.sessions);
+            sessions.retain(|_, s| s.expires_at > now);
+            sessions.insert(app_token.clone(), session.clone());
+        }
+        self.stats.exchange_accepted(&session.endpoint_id, token_id);
+        Ok((app_token, session))
+    }
+
+    /// The live session of an App-Token.
+    pub fn session(&self, app_token: &str) -> Option<Session> {
+        let sessions = lock(&self.sessions);
+        sessions
+            .get(app_token)
+            .filter(|s| s.expires_at > Instant::now())
+            .cloned()
+    }
+
+    /// Ends a session and closes its sockets; returns it if it existed.
+    pub fn end_session(&self, app_token: &str) -> Option<Session> {
+        let session = lock(&self.sessions).remove(app_token)?;
+        let sockets = lock(&self.sockets);
+        for entry in sockets.values().filter(|e| e.app_token == app_token) {
+            let _ = entry.commands.send(SocketCommand::Close);
+        }
+        Some(session)
+    }
+
+    /// Records a handshake; returns the socket.io session id.
+    pub fn begin_socket(&self, app_token: &str, session: Session, legacy: bool) -> String {
+        let sid = opaque::<16>();
+        let now = Instant::now();
+        let keep = Duration::from_secs(u64::from(self.settings.close_timeout_secs.max(10)));
+        let mut pending = lock(&self.pending);
+        pending.retain(|_, p| now.duration_since(p.created) < keep);
+        pending.insert(
+            sid.clone(),
+            PendingSocket {
+                app_token: app_token.to_owned(),
+                session,
+                legacy,
+                created: now,
+            },
+        );
+        sid
+    }
+
+    /// Takes the pending session `sid` (each sid opens one socket).
+    pub fn take_pending(&self, sid: &str) -> Option<PendingSocket> {
+        let keep = Duration::from_secs(u64::from(self.settings.close_timeout_secs.max(10)));
+        lock(&self.pending)
+            .remove(sid)
+            .filter(|p| p.created.elapsed() < keep)
+    }
+
+    /// Registers a live socket; returns its id and the receiver of its commands.
+    pub fn register_socket(
+        &self,
+        endpoint_id: &str,
+        app_token: &str,
+    ) -> (u64, mpsc::UnboundedReceiver<SocketCommand>) {
+        let id = self.next_socket_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.sockets).insert(
+            id,
+            SocketEntry {
+                endpoint_id: endpoint_id.to_owned(),
+                app_token: app_token.to_owned(),
+                commands: tx,
+            },
+        );
+        self.stats.socket_opened(endpoint_id);
+        (id, rx)
+    }
+
+    /// Forgets a socket that closed.
+    pub fn unregister_socket(&self, id: u64) {
+        let entry = lock(&self.sockets).remove(&id);
+        if let Some(entry) = entry {
+            self.stats.socket_closed(&entry.endpoint_id);
+        }
+    }
+
+    /// Sends `packet` to every live socket of `endpoint_id`; returns how many.
+    pub fn send_to_endpoint(&self, endpoint_id: &str, packet: &str) -> usize {
+        let sockets = lock(&self.sockets);
+        sockets
+            .values()
+            .filter(|e| e.endpoint_id == endpoint_id)
+            .filter(|e| {
+                e.commands
+                    .send(SocketCommand::Send(packet.to_owned()))
+                    .is_ok()
+            })
+            .count()
+    }
+
+    /// Closes (`0::` then close) every socket, or those of one endpoint; returns how many.
+    pub fn drop_sockets(&self, endpoint_id: Option<&str>) -> usize {
+        let sockets = lock(&self.sockets);
+        sockets
+            .values()
+            .filter(|e| endpoint_id.map_or(true, |id| e.endpoint_id == id))
+            .filter(|e| e.commands.send(SocketCommand::Close).is_ok())
+            .count()
+    }
+
+    /// Live sockets now.
+    pub fn live_sockets(&self) -> usize {
+        lock(&self.sockets).len()
+    }
+
+    /// Starts an outage of `secs`: closes every socket; handshakes and exchanges get 503.
+    pub fn start_outage(&self, secs: u64) -> usize {
+        lock(&self.controls).outage_until = Some(Instant::now() + Duration::from_secs(secs));
+        self.drop_sockets(None)
+    }
+
+    /// Seconds left of the outage (rounded up), if one is on.
+    pub fn outage_remaining_secs(&self) -> Option<u64> {
+        let until = lock(&self.controls).outage_until?;
+        remaining_secs(until)
+    }
+
+    /// Stalls every socket, or one endpoint's, for `secs`.
+    pub fn stall(&self, endpoint_id: Option<&str>, secs: u64) {
+        let until = Instant::now() + Duration::from_secs(secs);
+        let mut controls = lock(&self.controls);
+        match endpoint_id {
+            Some(id) => {
+                controls.stall_endpoints.insert(id.to_owned(), until);
+            }
+            None => controls.stall_all_until = Some(until),
+        }
+    }
+
+    /// Whether sockets of `endpoint_id` are stalled now.
+    pub fn is_stalled(&self, endpoint_id: &str) -> bool {
+        let now = Instant::now();
+        let controls = lock(&self.controls);
+        controls.stall_all_until.is_some_and(|t| t > now)
+            || controls
+                .stall_endpoints
+                .get(endpoint_id)
+                .is_some_and(|t| *t > now)
+    }
+
+    /// Makes the next exchanges fail.
+    pub fn fail_session_tokens(&self, plan: FailPlan) {
+        lock(&self.controls).fail_session_tokens = (plan.remaining > 0).then_some(plan);
+    }
+
+    /// Consumes one injected exchange failure, if any is planned.
+    pub fn take_injected_failure(&self) -> Option<FailPlan> {
+        let mut controls = lock(&self.controls);
+        let plan = controls.fail_session_tokens.as_mut()?;
+        plan.remaining = plan.remaining.saturating_sub(1);
+        let taken = plan.clone();
+        if plan.remaining == 0 {
+            controls.fail_session_tokens = None;
+        }
+        Some(taken)
+    }
+
+    /// Clears outage, stalls and injected failures (not the counters).
+    pub fn reset_controls(&self) {
+        *lock(&self.controls) = Controls::default();
+    }
+
+    /// The controls now, for `/dev/` replies.
+    pub fn controls_snapshot(&self) -> serde_json::Value {
+        let now = Instant::now();
+        let controls = lock(&self.controls);
+        let stalled: Vec<&String> = controls
+            .stall_endpoints
+            .iter()
+            .filter(|(_, t)| **t > now)
+            .map(|(id, _)| id)
+            .collect();
+        serde_json::json!({
+            "outageRemainingSecs": controls.outage_until.and_then(remaining_secs),
+            "stallAllRemainingSecs": controls.stall_all_until.and_then(remaining_secs),
+            "stalledEndpoints": stalled,
+            "failSessionTokensRemaining": controls.fail_session_tokens.as_ref().map(|p| p.remaining),
+        })
+    }
+}
+
+fn remaining_secs(until: Instant) -> Option<u64> {
+    let left = until.checked_duration_since(Instant::now())?;
+    if left.is_zero() {
+        return None;
+    }
+    Some(left.as_millis().div_ceil(1000).max(1) as u64)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(activation: Duration) -> RespokeState {
+        let settings = Settings {
+            activation,
+            ..Settings::default()
+        };
+        RespokeState::new(Arc::new(Config::demo()), settings, Arc::default())
+    }
+
+    #[test]
+    fn tokens_are_single_use() {
+        let s = state(Duration::from_secs(30));
+        let minted = s.mint_token("A", "e", None, 60);
+        assert!(s.exchange(&minted.token_id).is_ok());
+        assert_eq!(
+            s.exchange(&minted.token_id).unwrap_err(),
+            ExchangeError::Used
+        );
+        assert_eq!(s.exchange("nope").unwrap_err(), ExchangeError::Unknown);
+        let stats = s.stats.snapshot();
+        assert_eq!(stats.exchanges_accepted, 1);
+        assert_eq!(stats.exchanges_rejected_used, 1);
+        assert_eq!(stats.exchanges_rejected_other, 1);
+    }
+
+    #[test]
+    fn tokens_expire_unexchanged() {
+        let s = state(Duration::ZERO);
+        let minted = s.mint_token("A", "e", None, 60);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            s.exchange(&minted.token_id).unwrap_err(),
+            ExchangeError::Expired
+        );
+    }
+
+    #[test]
+    fn injected_failures_count_down() {
+        let s = state(Duration::from_secs(30));
+        s.fail_session_tokens(FailPlan {
+            remaining: 2,
+            status: 500,
+            retry_after_secs: None,
+        });
+        assert!(s.take_injected_failure().is_some());
+        assert!(s.take_injected_failure().is_some());
+        assert!(s.take_injected_failure().is_none());
+    }
+}

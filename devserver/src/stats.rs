@@ -1,0 +1,240 @@
+//! Counters for `GET /dev/stats`, global and per endpoint.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::lock;
+
+/// How many of an endpoint's last exchanged tokenIds are kept.
+pub const LAST_TOKEN_IDS: usize = 5;
+
+/// One endpoint's counters.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointStats {
+    /// tokenIds minted by `/v1/tokens`.
+    pub tokens_issued: u64,
+    /// tokenIds exchanged for an App-Token.
+    pub exchanges_accepted: u64,
+    /// Exchanges refused because the tokenId was already used.
+    pub exchanges_rejected_used: u64,
+    /// Sockets open now.
+    pub live_sockets: u64,
+    /// The most sockets open at the same time.
+    pub max_live_sockets: u64,
+    /// Sockets ever opened.
+    pub sockets_opened: u64,
+    /// `POST /api/tokens` calls for this endpoint (from the session user or the body),
+    /// rejected ones included.
+    pub app_token_requests: u64,
+    /// Of those, the ones answered 401 or 403.
+    pub app_token_requests_unauthorized: u64,
+    /// `DELETE /v1/session-tokens` calls that ended a session.
+    pub session_tokens_deleted: u64,
+    /// `delete /v1/connections/<id>` requests over the socket.
+    pub connections_deleted: u64,
+    /// The last few tokenIds exchanged, oldest first.
+    pub last_token_ids: VecDeque<String>,
+}
+
+/// The whole `/dev/stats` document.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsSnapshot {
+    /// tokenIds minted.
+    pub tokens_issued: u64,
+    /// Exchanges accepted.
+    pub exchanges_accepted: u64,
+    /// Exchanges refused because the tokenId was already used.
+    pub exchanges_rejected_used: u64,
+    /// Exchanges refused for any other reason (unknown, expired, injected failure, outage).
+    pub exchanges_rejected_other: u64,
+    /// Handshakes answered 200.
+    pub handshakes: u64,
+    /// Handshakes refused (bad App-Token, outage).
+    pub handshakes_rejected: u64,
+    /// Sockets open now.
+    pub live_sockets: u64,
+    /// The highest `maxLiveSockets` of any endpoint.
+    pub max_live_sockets_per_endpoint: u64,
+    /// `POST /api/tokens` calls.
+    pub app_token_requests: u64,
+    /// Of those, the ones answered 401 or 403.
+    pub app_token_requests_unauthorized: u64,
+    /// Per endpoint.
+    pub endpoints: BTreeMap<String, EndpointStats>,
+}
+
+/// The shared counters.
+#[derive(Debug, Default)]
+pub struct Stats {
+    inner: Mutex<StatsSnapshot>,
+}
+
+impl Stats {
+    fn update(
+        &self,
+        endpoint: Option<&str>,
+        f: impl FnOnce(&mut StatsSnapshot, Option<&mut EndpointStats>),
+    ) {
+        let mut stats = lock(&self.inner);
+        match endpoint {
+            Some(endpoint) => {
+                let mut entry = stats.endpoints.remove(endpoint).unwrap_or_default();
+                f(&mut stats, Some(&mut entry));
+                stats.max_live_sockets_per_endpoint = stats
+                    .max_live_sockets_per_endpoint
+                    .max(entry.max_live_sockets);
+                stats.endpoints.insert(endpoint.to_owned(), entry);
+            }
+            None => f(&mut stats, None),
+        }
+    }
+
+    /// A tokenId was minted.
+    pub fn token_issued(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.tokens_issued += 1;
+            if let Some(e) = e {
+                e.tokens_issued += 1;
+            }
+        });
+    }
+
+    /// A tokenId was exchanged.
+    pub fn exchange_accepted(&self, endpoint: &str, token_id: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.exchanges_accepted += 1;
+            if let Some(e) = e {
+                e.exchanges_accepted += 1;
+                e.last_token_ids.push_back(token_id.to_owned());
+                while e.last_token_ids.len() > LAST_TOKEN_IDS {
+                    e.last_token_ids.pop_front();
+                }
+            }
+        });
+    }
+
+    /// A spent tokenId was offered again.
+    pub fn exchange_rejected_used(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.exchanges_rejected_used += 1;
+            if let Some(e) = e {
+                e.exchanges_rejected_used += 1;
+            }
+        });
+    }
+
+    /// An exchange failed for another reason.
+    pub fn exchange_rejected_other(&self) {
+        self.update(None, |s, _| s.exchanges_rejected_other += 1);
+    }
+
+    /// A handshake was answered.
+    pub fn handshake(&self, accepted: bool) {
+        self.update(None, |s, _| {
+            if accepted {
+                s.handshakes += 1;
+            } else {
+                s.handshakes_rejected += 1;
+            }
+        });
+    }
+
+    /// A socket opened.
+    pub fn socket_opened(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.live_sockets += 1;
+            if let Some(e) = e {
+                e.sockets_opened += 1;
+                e.live_sockets += 1;
+                e.max_live_sockets = e.max_live_sockets.max(e.live_sockets);
+            }
+        });
+    }
+
+    /// A socket closed.
+    pub fn socket_closed(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.live_sockets = s.live_sockets.saturating_sub(1);
+            if let Some(e) = e {
+                e.live_sockets = e.live_sockets.saturating_sub(1);
+            }
+        });
+    }
+
+    /// `POST /api/tokens` was called (for `endpoint`, when known).
+    pub fn app_token_request(&self, endpoint: Option<&str>, unauthorized: bool) {
+        self.update(endpoint, |s, e| {
+            s.app_token_requests += 1;
+            s.app_token_requests_unauthorized += u64::from(unauthorized);
+            if let Some(e) = e {
+                e.app_token_requests += 1;
+                e.app_token_requests_unauthorized += u64::from(unauthorized);
+            }
+        });
+    }
+
+    /// A session was ended by `DELETE /v1/session-tokens`.
+    pub fn session_token_deleted(&self, endpoint: &str) {
+        self.update(Some(endpoint), |_, e| {
+            if let Some(e) = e {
+                e.session_tokens_deleted += 1;
+            }
+        });
+    }
+
+    /// A `delete /v1/connections/..` request arrived.
+    pub fn connection_deleted(&self, endpoint: &str) {
+        self.update(Some(endpoint), |_, e| {
+            if let Some(e) = e {
+                e.connections_deleted += 1;
+            }
+        });
+    }
+
+    /// A copy of everything.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        lock(&self.inner).clone()
+    }
+
+    /// A copy of one endpoint's counters (zeros when unknown).
+    pub fn endpoint(&self, endpoint: &str) -> EndpointStats {
+        lock(&self.inner)
+            .endpoints
+            .get(endpoint)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_per_endpoint_and_max() {
+        let stats = Stats::default();
+        stats.socket_opened("a");
+        stats.socket_opened("a");
+        stats.socket_closed("a");
+        stats.socket_opened("b");
+        for n in 0..7 {
+            stats.exchange_accepted("a", &format!("T{n}"));
+        }
+        let s = stats.snapshot();
+        assert_eq!(s.live_sockets, 2);
+        assert_eq!(s.max_live_sockets_per_endpoint, 2);
+        assert_eq!(s.endpoints["a"].max_live_sockets, 2);
+        assert_eq!(s.endpoints["a"].live_sockets, 1);
+        assert_eq!(
+            s.endpoints["a"].last_token_ids,
+            ["T2", "T3", "T4", "T5", "T6"]
+        );
+        assert_eq!(stats.endpoint("nobody"), EndpointStats::default());
+        stats.app_token_request(None, true);
+        assert_eq!(stats.snapshot().app_token_requests_unauthorized, 1);
+    }
+}
