@@ -1,0 +1,10 @@
+//! Native integration tests: a real server on loopback, real HTTP and WebSocket clients.
+
+mod app_server;
+mod brokered;
+mod common;
+mod cors;
+mod dev_controls;
+mod errors;
+mod socket;
+mod tokens;
