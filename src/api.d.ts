@@ -150,7 +150,10 @@ export class Client {
   ignore<K extends ClientEventName>(event: K, handler?: (event: ClientEventMap[K]) => void): void;
   /** Ends everything for good: aborts any attempt, deletes the connection and session, closes the socket. Idempotent. */
   disconnect(): void;
-  /** Drops the current socket or wait and tries now with a fresh token and a fresh backoff. No effect once closed or failed. */
+  /**
+   * Tries now with a fresh token and a fresh backoff, dropping the current socket or wait.
+   * From `failed` it starts again (call it after the user logged in again). No effect once closed.
+   */
   reconnect(): void;
   /** Resolves with the next `connect` event (at once if connected); rejects with a RespokeError if the client fails or is closed first. */
   ready(): Promise<ConnectEvent>;
@@ -162,9 +165,29 @@ export class Client {
   readonly endpointId: string | undefined;
   /** connectionId of the current connection, if connected. */
   readonly connectionId: string | undefined;
-  /** Releases the client (same as disconnect()). */
+  /**
+   * Releases this JS handle. It does not disconnect: call `disconnect()` first, or the connection
+   * keeps running without a handle to stop it.
+   */
   free(): void;
 }
 
 /** Creates a client and starts connecting at once. Throws a RespokeError (code "INVALID_OPTIONS") on bad options. */
 export function connect(options: ConnectOptions): Client;
+
+/** Live objects the library holds across all clients; for leak checks, not needed by apps. */
+export interface DebugCounters {
+  /** Open WebSocket wrappers (each with four handlers). */
+  sockets: number;
+  /** Clients not yet closed. */
+  drivers: number;
+  /** fetch or getToken calls in flight. */
+  requests: number;
+  /** Armed timers. */
+  timers: number;
+  /** Listeners registered on app objects (an AbortSignal). */
+  domListeners: number;
+}
+
+/** Counts of live objects, for leak checks. */
+export function debugCounters(): DebugCounters;

@@ -10,3 +10,6 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::{connect, debug_counters, listener_count, Client};

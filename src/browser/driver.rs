@@ -1,0 +1,296 @@
+//! The driver: one task per client that owns the core, the socket, the in-flight requests and
+//! the one timer. JS callbacks only push [`Input`]s into its channel, so a listener that calls
+//! `client.disconnect()` from inside an event borrows nothing twice.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use futures_util::StreamExt;
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{AbortController, AbortSignal};
+
+use super::counters;
+use super::http;
+use super::js::{self, Shared};
+use super::socket::Socket;
+use crate::core::{
+    Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, RequestId, State,
+    TokenCallbackError,
+};
+
+/// Longest single timer; longer waits re-arm, so a throttled or suspended tab re-checks its
+/// deadlines against the clock at least this often.
+const MAX_TIMER_MS: u64 = 30_000;
+
+/// Everything that can happen to a client.
+pub enum Input {
+    /// The app called `disconnect()` (or aborted its signal).
+    Disconnect,
+    /// The app called `reconnect()`.
+    Reconnect,
+    /// A fetch finished.
+    Http(RequestId, Result<HttpResponse, HttpError>),
+    /// `getToken` settled.
+    Token(RequestId, Result<String, TokenCallbackError>),
+    /// Socket callbacks.
+    SocketOpen(ConnId),
+    /// A text frame.
+    SocketMessage(ConnId, String),
+    /// Closed, with its code.
+    SocketClose(ConnId, u16),
+    /// The timer fired.
+    Timer,
+}
+
+/// The client's app-side hooks the driver needs.
+pub struct Hooks {
+    /// The app's `getToken`, if it gave one.
+    pub get_token: Option<js_sys::Function>,
+    /// The app's `signal`, if it gave one.
+    pub signal: Option<AbortSignal>,
+}
+
+struct Driver {
+    machine: Machine,
+    inputs: UnboundedSender<Input>,
+    shared: Rc<Shared>,
+    socket: Option<Socket>,
+    requests: HashMap<RequestId, AbortController>,
+    timer: Option<Timeout>,
+    get_token: Option<js_sys::Function>,
+    abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
+}
+
+/// Current time on the monotonic clock the core uses.
+pub fn now() -> Instant {
+    let ms = web_sys::window()
+        .and_then(|window| window.performance())
+        .map(|performance| performance.now())
+        .unwrap_or_else(js_sys::Date::now);
+    Instant::from_millis(ms.max(0.0) as u64)
+}
+
+/// Starts the driver task; it runs until the client is closed.
+pub fn spawn(
+    machine: Machine,
+    hooks: Hooks,
+    shared: Rc<Shared>,
+    inputs: UnboundedSender<Input>,
+    receiver: UnboundedReceiver<Input>,
+) {
+    let mut driver = Driver {
+        machine,
+        inputs,
+        shared,
+        socket: None,
+        requests: HashMap::new(),
+        timer: None,
+        get_token: hooks.get_token,
+        abort_listener: None,
+    };
+    counters::DRIVERS.inc();
+    if let Some(signal) = hooks.signal {
+        if signal.aborted() {
+            let _ = driver.inputs.unbounded_send(Input::Disconnect);
+        } else {
+            let tx = driver.inputs.clone();
+            let on_abort: Closure<dyn FnMut()> = Closure::new(move || {
+                let _ = tx.unbounded_send(Input::Disconnect);
+            });
+            if signal
+                .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
+                .is_ok()
+            {
+                counters::DOM_LISTENERS.inc();
+                driver.abort_listener = Some((signal, on_abort));
+            }
+        }
+    }
+    spawn_local(driver.run(receiver));
+}
+
+impl Driver {
+    async fn run(mut self, mut receiver: UnboundedReceiver<Input>) {
+        self.machine.start(now());
+        self.drain();
+        while let Some(input) = receiver.next().await {
+            self.handle(input);
+            if self.machine.state() == State::Closed {
+                break;
+            }
+        }
+        // Dropping self removes every handler, timer and listener this client registered.
+    }
+
+    fn handle(&mut self, input: Input) {
+        let now = now();
+        match input {
+            Input::Disconnect => self.machine.disconnect(now),
+            Input::Reconnect => self.machine.reconnect(now),
+            Input::Http(id, result) => {
+                self.requests.remove(&id);
+                self.machine.handle_http(now, id, result);
+            }
+            Input::Token(id, result) => {
+                self.requests.remove(&id);
+                self.machine.handle_token(now, id, result);
+            }
+            Input::SocketOpen(id) => self.machine.handle_socket_open(now, id),
+            Input::SocketMessage(id, text) => self.machine.handle_socket_message(now, id, &text),
+            Input::SocketClose(id, code) => self.machine.handle_socket_close(now, id, code),
+            Input::Timer => {
+                self.timer = None;
+                counters::TIMERS.dec();
+                self.machine.handle_timeout(now);
+            }
+        }
+        self.drain();
+    }
+
+    /// The drain rule: perform every command, publish the snapshot, dispatch every event,
+    /// re-arm the timer.
+    fn drain(&mut self) {
+        while let Some(command) = self.machine.poll_command() {
+            self.perform(command);
+        }
+        self.shared.update_snapshot(&self.machine);
+        let mut events = Vec::new();
+        while let Some(event) = self.machine.poll_event() {
+            events.push(event);
+        }
+        for event in &events {
+            self.shared.dispatch(event);
+        }
+        self.arm_timer();
+    }
+
+    fn arm_timer(&mut self) {
+        if self.timer.take().is_some() {
+            counters::TIMERS.dec();
+        }
+        let Some(deadline) = self.machine.poll_timeout() else {
+            return;
+        };
+        let delay = deadline.millis_since(now()).min(MAX_TIMER_MS) as u32;
+        let tx = self.inputs.clone();
+        self.timer = Some(Timeout::new(delay, move || {
+            let _ = tx.unbounded_send(Input::Timer);
+        }));
+        counters::TIMERS.inc();
+    }
+
+    fn perform(&mut self, command: Command) {
+        match command {
+            Command::Http { id, request } => {
+                let Ok(controller) = AbortController::new() else {
+                    let error = HttpError::Network("AbortController unavailable".into());
+                    let _ = self.inputs.unbounded_send(Input::Http(id, Err(error)));
+                    return;
+                };
+                let signal = controller.signal();
+                self.requests.insert(id, controller);
+                let tx = self.inputs.clone();
+                counters::REQUESTS.inc();
+                spawn_local(async move {
+                    let result = http::perform(request, signal).await;
+                    counters::REQUESTS.dec();
+                    let _ = tx.unbounded_send(Input::Http(id, result));
+                });
+            }
+            Command::GetToken { id, attempt } => self.call_get_token(id, attempt),
+            Command::Abort { id } => {
+                if let Some(controller) = self.requests.remove(&id) {
+                    controller.abort();
+                }
+            }
+            Command::OpenSocket { id, url } => {
+                self.socket = None;
+                match Socket::open(id, &url, &self.inputs) {
+                    Ok(socket) => self.socket = Some(socket),
+                    // A URL the browser refuses: report it as a socket that closed at once.
+                    Err(_) => {
+                        let _ = self.inputs.unbounded_send(Input::SocketClose(id, 1006));
+                    }
+                }
+            }
+            Command::Send { id, text } => {
+                if let Some(socket) = self.socket.as_ref().filter(|s| s.id() == id) {
+                    socket.send(&text);
+                }
+            }
+            Command::CloseSocket { id } => {
+                if self.socket.as_ref().is_some_and(|s| s.id() == id) {
+                    self.socket = None;
+                }
+            }
+        }
+    }
+
+    fn call_get_token(&mut self, id: RequestId, attempt: u32) {
+        let tx = self.inputs.clone();
+        let fail = |message: String| {
+            let _ = tx.unbounded_send(Input::Token(id, Err(TokenCallbackError::Failed(message))));
+        };
+        let (Some(get_token), Ok(controller)) = (self.get_token.clone(), AbortController::new())
+        else {
+            return fail("getToken is not available".into());
+        };
+        let context = js::object(&[
+            ("attempt", JsValue::from(attempt)),
+            ("signal", controller.signal().into()),
+        ]);
+        let returned = match get_token.call1(&JsValue::UNDEFINED, &context) {
+            Ok(value) => value,
+            Err(error) => {
+                let _ = tx.unbounded_send(Input::Token(id, Err(js::token_error(&error))));
+                return;
+            }
+        };
+        self.requests.insert(id, controller);
+        counters::REQUESTS.inc();
+        spawn_local(async move {
+            let settled = JsFuture::from(js_sys::Promise::resolve(&returned)).await;
+            counters::REQUESTS.dec();
+            let result = match settled {
+                Ok(value) => js::token_from_value(&value),
+                Err(error) => Err(js::token_error(&error)),
+            };
+            let _ = tx.unbounded_send(Input::Token(id, result));
+        });
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some((signal, listener)) = self.abort_listener.take() {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+            counters::DOM_LISTENERS.dec();
+        }
+        if self.timer.take().is_some() {
+            counters::TIMERS.dec();
+        }
+        self.shared.close();
+        counters::DRIVERS.dec();
+    }
+}
+
+/// Dispatches `event` to the app: listeners, then `ready()` waiters.
+pub(super) fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::Connect { .. } => "connect",
+        Event::Disconnect { .. } => "disconnect",
+        Event::Reconnecting { .. } => "reconnecting",
+        Event::Failed { .. } => "failed",
+        Event::State { .. } => "state",
+        Event::Error { .. } => "error",
+    }
+}
+
+/// Helper for `Shared` to share the stored listener type.
+pub(super) type Listeners = RefCell<Vec<(&'static str, js_sys::Function)>>;
