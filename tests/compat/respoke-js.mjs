@@ -1,0 +1,403 @@
+#!/usr/bin/env node
+// Compatibility check: the original respoke.js 1.56.0 (with socket.io-client 0.9.17), running
+// in Debian's Chromium, against respoke-devserver.
+//
+//   npm --prefix tests/compat ci
+//   node tests/compat/respoke-js.mjs --server target/debug/respoke-devserver   # spawns one
+//   node tests/compat/respoke-js.mjs --app http://127.0.0.1:8080               # uses a running one
+//
+// The npm package ships sources only (no prebuilt bundle), so this script bundles them with
+// esbuild, using socket.io-client's own browser build (dist/socket.io.js), as respoke's
+// webpack build did. The page is served from its own loopback port, so every call to the
+// Respoke side is cross-origin with credentials (the CORS trap PROTOCOL.md describes).
+//
+// Checks, in brokered mode (tokens from the example app server, which holds the App-Secret)
+// and in development mode (respoke.js mints its own token): connect, `disconnect` on
+// /dev/drop, connect again with a fresh token, a message between the two clients, and a clean
+// disconnect. Prints PASS/FAIL per check and a summary; exits 1 on any failure.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+const { values: opts } = parseArgs({
+  options: {
+    server: { type: 'string' }, // path of a respoke-devserver binary to spawn on free ports
+    app: { type: 'string', default: 'http://127.0.0.1:8080' }, // a running app server
+    chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
+    headed: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+const WAIT_MS = 10_000;
+const results = [];
+let serverProcess = null;
+let browser = null;
+let staticServer = null;
+
+function record(name, ok, detail = '') {
+  results.push({ name, ok, detail });
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
+}
+
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    record(name, true, typeof detail === 'string' ? detail : '');
+    return true;
+  } catch (error) {
+    record(name, false, error && error.message ? error.message : String(error));
+    return false;
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what, predicate, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+async function spawnServer(bin) {
+  const child = spawn(
+    bin,
+    ['--api-addr', '127.0.0.1:0', '--app-addr', '127.0.0.1:0', '--www', here, '--pkg', here],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  serverProcess = child;
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    if (opts.verbose) process.stderr.write(chunk);
+  });
+  const appUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`devserver did not start:\n${stdout}\n${stderr}`)), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`devserver exited with ${code}:\n${stderr}`));
+    });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/example app:\s+(http:\/\/[0-9.:]+)\//);
+      if (match && /app id:/.test(stdout)) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  return appUrl;
+}
+
+async function http(method, url, { body, headers = {} } = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+
+async function bundleRespoke() {
+  const esbuild = await import('esbuild');
+  const socketIoBrowserBuild = require.resolve('socket.io-client/dist/socket.io.js');
+  const result = await esbuild.build({
+    stdin: {
+      contents: "window.respoke = require('respoke');",
+      resolveDir: here,
+      sourcefile: 'entry.js',
+    },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    logLevel: 'silent',
+    alias: { 'socket.io-client': socketIoBrowserBuild },
+    define: { global: 'window' },
+  });
+  // respoke's grunt dist build stamped the version into `buildNumber` (it becomes
+  // `respoke.version` and the `Respoke-SDK` header); do the same.
+  const { version } = require('respoke/package.json');
+  const text = result.outputFiles[0].text;
+  assert(text.includes("buildNumber: 'NO BUILD NUMBER'") || text.includes('buildNumber: "NO BUILD NUMBER"'),
+    'respoke.js buildNumber placeholder not found');
+  return text.replace(/buildNumber: (['"])NO BUILD NUMBER\1/, `buildNumber: "${version}"`);
+}
+
+function startStaticServer(bundle) {
+  const page = '<!doctype html><meta charset="utf-8"><title>respoke.js compat</title>' +
+    '<script src="/respoke.js"></script><body>respoke.js 1.56.0 compat page</body>';
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      if (req.url === '/respoke.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' });
+        res.end(bundle);
+      } else if (req.url === '/' || req.url === '/index.html') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(page);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    server.listen(0, '127.0.0.1', () => {
+      staticServer = server;
+      resolve(`http://127.0.0.1:${server.address().port}/`);
+    });
+  });
+}
+
+// Installed in the page: clients by name, and every event each one fires.
+function installHarness() {
+  window.clients = {};
+  window.events = {};
+  window.makeClient = (name, settings) => {
+    const client = window.respoke.createClient(settings);
+    window.clients[name] = client;
+    window.events[name] = [];
+    for (const eventName of ['connect', 'disconnect', 'reconnect', 'message', 'error']) {
+      client.listen(eventName, (evt) => {
+        const entry = { name: eventName, at: Date.now() };
+        if (eventName === 'message' && evt && evt.message) {
+          entry.text = evt.message.message;
+          entry.from = evt.message.endpointId;
+        }
+        window.events[name].push(entry);
+      });
+    }
+    return true;
+  };
+  window.connectClient = (name, params) =>
+    window.clients[name].connect(params).then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  window.disconnectClient = (name) =>
+    window.clients[name].disconnect().then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  window.sendMessage = (name, to, text) =>
+    window.clients[name].getEndpoint({ id: to }).sendMessage({ message: text }).then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  window.count = (name, eventName) => window.events[name].filter((e) => e.name === eventName).length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks
+
+async function main() {
+  const appUrl = opts.server ? await spawnServer(opts.server) : opts.app.replace(/\/$/, '');
+  const config = (await http('GET', `${appUrl}/api/config`)).json;
+  assert(config && config.respokeBaseUrl && config.appId, `no /api/config at ${appUrl}`);
+  const baseURL = config.respokeBaseUrl;
+  const appId = config.appId;
+  console.log(`respoke.js 1.56.0 compatibility check against ${baseURL} (app server ${appUrl})`);
+
+  const stats = async (endpointId) =>
+    (await http('GET', `${baseURL}/dev/stats?endpointId=${encodeURIComponent(endpointId)}`)).json;
+  const drop = async (endpointId) => (await http('POST', `${baseURL}/dev/drop`, { body: { endpointId } })).json;
+  await http('POST', `${baseURL}/dev/reset`, { body: {} });
+
+  // Brokered tokens: log in as a test user on the app server, then ask it for tokens.
+  const brokeredUser = `test${30 + Math.floor(Math.random() * 10) + 1}@example.com`;
+  const login = await http('POST', `${appUrl}/api/login`, { body: { username: brokeredUser, password: 'test' } });
+  assert(login.status === 200, `login failed: ${login.status} ${login.text}`);
+  const cookie = (login.headers.get('set-cookie') || '').split(';')[0];
+  const freshToken = async () => {
+    const reply = await http('POST', `${appUrl}/api/tokens`, { body: { endpointId: brokeredUser }, headers: { Cookie: cookie } });
+    assert(reply.status === 200 && reply.json && reply.json.token, `token request failed: ${reply.status} ${reply.text}`);
+    return reply.json.token;
+  };
+  const before = await stats(brokeredUser);
+
+  const bundle = await bundleRespoke();
+  const pageUrl = await startStaticServer(bundle);
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({
+    executablePath: opts.chromium,
+    headless: !opts.headed,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage();
+  const consoleLines = [];
+  page.on('console', (msg) => {
+    consoleLines.push(`[${msg.type()}] ${msg.text()}`);
+    if (opts.verbose) console.log(`  page ${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.message}`));
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => typeof window.respoke === 'object' && typeof window.respoke.createClient === 'function');
+  await page.evaluate(installHarness);
+  await page.evaluate(() => window.respoke.log.setLevel('warn'));
+  const version = await page.evaluate(() => window.respoke.version);
+  await check('respoke.js bundle loads in Chromium', async () => {
+    assert(version === '1.56.0', `version ${version}`);
+    return `respoke.version ${version}`;
+  });
+
+  const count = (name, eventName) => page.evaluate(([n, e]) => window.count(n, e), [name, eventName]);
+  const waitEvents = (name, eventName, n) =>
+    waitFor(`${n} '${eventName}' event(s) on ${name}`, async () => (await count(name, eventName)) >= n);
+
+  // ---- Brokered mode ----
+  await page.evaluate(([settings]) => window.makeClient('brokered', settings), [{ appId, baseURL, developmentMode: false, reconnect: false }]);
+  let brokeredUp = await check('brokered: connect with a tokenId from the app server', async () => {
+    const token = await freshToken();
+    const result = await page.evaluate(([t]) => window.connectClient('brokered', { token: t }), [token]);
+    assert(result === 'ok', result);
+    await waitEvents('brokered', 'connect', 1);
+    const s = await stats(brokeredUser);
+    assert(s.liveSockets === 1, `liveSockets ${s.liveSockets}`);
+    assert(s.lastTokenIds.includes(token), 'tokenId not among the exchanged ones');
+    return `endpoint ${brokeredUser}`;
+  });
+
+  if (brokeredUp) {
+    await check('brokered: /dev/drop fires disconnect', async () => {
+      const dropped = await drop(brokeredUser);
+      assert(dropped.dropped === 1, `dropped ${JSON.stringify(dropped)}`);
+      await waitEvents('brokered', 'disconnect', 1);
+      await waitFor('liveSockets 0', async () => (await stats(brokeredUser)).liveSockets === 0);
+    });
+    brokeredUp = await check('brokered: connect again with a fresh tokenId', async () => {
+      const token = await freshToken();
+      const result = await page.evaluate(([t]) => window.connectClient('brokered', { token: t }), [token]);
+      assert(result === 'ok', result);
+      await waitEvents('brokered', 'connect', 2);
+      const s = await stats(brokeredUser);
+      assert(s.liveSockets === 1, `liveSockets ${s.liveSockets}`);
+      assert(s.exchangesAccepted - before.exchangesAccepted === 2, `exchangesAccepted +${s.exchangesAccepted - before.exchangesAccepted}`);
+      assert(s.exchangesRejectedUsed === before.exchangesRejectedUsed, 'a spent tokenId was offered again');
+    });
+  }
+
+  // ---- Development mode ----
+  const devUser = `respoke-js-dev-${Date.now()}@example.com`;
+  await page.evaluate(([settings]) => window.makeClient('dev', settings), [{ appId, baseURL, developmentMode: true, endpointId: devUser, reconnect: false }]);
+  const devUp = await check('development mode: connect (respoke.js mints its own token)', async () => {
+    const result = await page.evaluate(() => window.connectClient('dev', {}));
+    assert(result === 'ok', result);
+    await waitEvents('dev', 'connect', 1);
+    const s = await stats(devUser);
+    assert(s.tokensIssued === 1 && s.liveSockets === 1, JSON.stringify(s));
+  });
+
+  if (devUp && brokeredUp) {
+    await check('message from the development-mode client reaches the brokered client', async () => {
+      const text = `hello from ${devUser}`;
+      const result = await page.evaluate(([to, t]) => window.sendMessage('dev', to, t), [brokeredUser, text]);
+      assert(result === 'ok', result);
+      const got = await waitFor('message event', () =>
+        page.evaluate(() => window.events.brokered.find((e) => e.name === 'message')));
+      assert(got.text === text, `text ${JSON.stringify(got.text)}`);
+      assert(got.from === devUser, `from ${got.from}`);
+    });
+  }
+
+  if (devUp) {
+    await check('development mode: /dev/drop fires disconnect, connect again mints a new token', async () => {
+      await drop(devUser);
+      await waitEvents('dev', 'disconnect', 1);
+      const result = await page.evaluate(() => window.connectClient('dev', {}));
+      assert(result === 'ok', result);
+      await waitEvents('dev', 'connect', 2);
+      const s = await stats(devUser);
+      assert(s.tokensIssued === 2 && s.exchangesAccepted === 2 && s.liveSockets === 1, JSON.stringify(s));
+    });
+    await check('development mode: clean disconnect', async () => {
+      const before = await count('dev', 'disconnect');
+      const result = await page.evaluate(() => window.disconnectClient('dev'));
+      assert(result === 'ok', result);
+      await waitEvents('dev', 'disconnect', before + 1);
+      await waitFor('dev liveSockets 0', async () => (await stats(devUser)).liveSockets === 0);
+      const s = await stats(devUser);
+      assert(s.sessionTokensDeleted === 1, `sessionTokensDeleted ${s.sessionTokensDeleted}`);
+    });
+  }
+
+  if (brokeredUp) {
+    await check('brokered: clean disconnect (delete connection, DELETE session-tokens, close)', async () => {
+      const disconnectsBefore = await count('brokered', 'disconnect');
+      const result = await page.evaluate(() => window.disconnectClient('brokered'));
+      assert(result === 'ok', result);
+      await waitEvents('brokered', 'disconnect', disconnectsBefore + 1);
+      await waitFor('liveSockets 0', async () => (await stats(brokeredUser)).liveSockets === 0);
+      const s = await stats(brokeredUser);
+      assert(s.sessionTokensDeleted - before.sessionTokensDeleted === 1, `sessionTokensDeleted +${s.sessionTokensDeleted - before.sessionTokensDeleted}`);
+      assert(s.connectionsDeleted - before.connectionsDeleted >= 1, 'no delete /v1/connections');
+    });
+  }
+
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0 && consoleLines.length > 0) {
+    console.log('\npage console (last 40 lines):');
+    for (const line of consoleLines.slice(-40)) console.log(`  ${line}`);
+  }
+}
+
+async function cleanUp() {
+  if (browser) await browser.close().catch(() => {});
+  if (staticServer) staticServer.close();
+  if (serverProcess && serverProcess.exitCode === null) {
+    serverProcess.kill('SIGTERM');
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        serverProcess.kill('SIGKILL');
+        resolve();
+      }, 5000);
+      serverProcess.on('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+let crashed = null;
+try {
+  await main();
+} catch (error) {
+  crashed = error;
+  record('harness', false, error && error.stack ? error.stack : String(error));
+}
+await cleanUp();
+const passed = results.filter((r) => r.ok).length;
+const failedCount = results.length - passed;
+console.log(`\nrespoke.js 1.56.0 compat: ${failedCount === 0 && !crashed ? 'PASS' : 'FAIL'}`);
+console.log(`${passed} passed, ${failedCount} failed`);
+process.exit(failedCount === 0 && !crashed ? 0 : 1);
