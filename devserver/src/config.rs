@@ -324,3 +324,17 @@ password = "pw2"
         assert!(Config::from_toml("[[apps]]\nid='A'\nsecret='S'\nbogus=1\n").is_err());
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_its_hash_matches() {
+        let config = Config::from_toml(include_str!("../config.example.toml")).unwrap();
+        assert!(!config.apps[0].development_mode);
+        let hashes = config.password_hashes().unwrap();
+        assert!(verify_password(&hashes["spock@enterprise.com"], "spock"));
+        assert!(verify_password(&hashes["kirk@enterprise.com"], "kirk"));
+    }
+}

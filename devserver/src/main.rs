@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use respoke_devserver::config::{
-    Config, Settings, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID, DEMO_USERS, TEST_PASSWORD,
-    TEST_USER_COUNT,
+    hash_demo_password, Config, Settings, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID, DEMO_USERS,
+    TEST_PASSWORD, TEST_USER_COUNT,
 };
 use respoke_devserver::{start, ServerOptions};
 use tracing_subscriber::EnvFilter;
@@ -50,6 +50,9 @@ struct Args {
     /// Turn off the /dev/ routes.
     #[arg(long)]
     no_dev_controls: bool,
+    /// Print the argon2id PHC hash of this password (for `password_hash` in a config) and exit.
+    #[arg(long, value_name = "PASSWORD")]
+    hash_password: Option<String>,
 }
 
 #[tokio::main]
@@ -62,11 +65,29 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(password) = &args.hash_password {
+        return match hash_demo_password(password) {
+            Ok(hash) => {
+                println!("{hash}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if !(args.heartbeat_interval_secs.is_finite() && args.heartbeat_interval_secs >= 0.05) {
         eprintln!("--heartbeat-interval-secs must be at least 0.05");
         return ExitCode::FAILURE;
     }
 
+    if args.heartbeat_timeout_secs < 10 || args.close_timeout_secs < 10 {
+        eprintln!(
+            "warning: advertising a timeout under 10 s: fine for tests of this project's client, \
+             but respoke.js 1.56 expects two-digit timeouts"
+        );
+    }
     let (config, builtin) = match &args.config {
         Some(path) => match Config::load(path) {
             Ok(config) => (config, false),
@@ -133,8 +154,7 @@ async fn main() -> ExitCode {
         println!("  development mode:      {}", app.development_mode);
     }
     if builtin {
-        debug_assert_eq!(DEMO_APP_ID.len(), 36);
-        let _ = (DEMO_APP_SECRET, DEMO_ROLE_ID);
+        println!("  (built-in demo config: app {DEMO_APP_ID}, secret {DEMO_APP_SECRET}, role {DEMO_ROLE_ID})");
         for (name, password) in DEMO_USERS {
             println!("  demo user:             {name} / {password}");
         }
