@@ -31,31 +31,42 @@ impl fmt::Display for Token {
     }
 }
 
-/// Remembers every tokenId this client has sent, so that none is ever sent twice even when an
+/// Remembers the tokenIds this client has sent, so that none is ever sent twice even when an
 /// app's `getToken` hands the same one back.
 ///
-/// Stores 64-bit FNV-1a fingerprints, not the tokens. Bounded: past `CAPACITY` entries the
-/// oldest are forgotten; a token source that repeats a token after that many fresh ones is not
-/// a realistic failure, while unbounded growth over weeks of reconnects would be.
-#[derive(Debug, Default)]
+/// Stores 64-bit FNV-1a fingerprints, not the tokens, in a ring allocated once: memory stays
+/// flat over any number of reconnects. Past `CAPACITY` tokens the oldest are forgotten; a token
+/// source that repeats a token after that many fresh ones is not a realistic failure.
+#[derive(Debug)]
 pub struct TokenLedger {
-    seen: std::collections::VecDeque<u64>,
+    ring: Box<[u64; TokenLedger::CAPACITY]>,
+    len: usize,
+    next: usize,
+}
+
+impl Default for TokenLedger {
+    fn default() -> Self {
+        TokenLedger {
+            ring: Box::new([0; TokenLedger::CAPACITY]),
+            len: 0,
+            next: 0,
+        }
+    }
 }
 
 impl TokenLedger {
     /// How many fingerprints are kept.
-    pub const CAPACITY: usize = 1024;
+    pub const CAPACITY: usize = 512;
 
     /// Records `token` and returns true if it was never recorded before.
     pub fn record(&mut self, token: &Token) -> bool {
         let fingerprint = fnv1a(token.expose().as_bytes());
-        if self.seen.contains(&fingerprint) {
+        if self.ring[..self.len].contains(&fingerprint) {
             return false;
         }
-        if self.seen.len() == Self::CAPACITY {
-            self.seen.pop_front();
-        }
-        self.seen.push_back(fingerprint);
+        self.ring[self.next] = fingerprint;
+        self.next = (self.next + 1) % Self::CAPACITY;
+        self.len = (self.len + 1).min(Self::CAPACITY);
         true
     }
 }
@@ -95,6 +106,9 @@ mod tests {
         for i in 0..(TokenLedger::CAPACITY + 10) {
             assert!(ledger.record(&Token::new(i.to_string())));
         }
-        assert_eq!(ledger.seen.len(), TokenLedger::CAPACITY);
+        assert_eq!(ledger.len, TokenLedger::CAPACITY);
+        // The oldest were forgotten, the newest are still refused.
+        assert!(ledger.record(&Token::new("0")));
+        assert!(!ledger.record(&Token::new((TokenLedger::CAPACITY + 9).to_string())));
     }
 }

@@ -1,0 +1,636 @@
+//! The client in a real browser against the real dev server (started by `npm test` with short
+//! heartbeats: `--heartbeat-interval-secs 1 --heartbeat-timeout-secs 3`).
+//!
+//! Run: `wasm-pack test --headless --chrome` (or `--firefox`) with `RESPOKE_TEST_API` and
+//! `RESPOKE_TEST_APP` pointing at the dev server's two listeners. Each test logs in as its own
+//! user so the server's per-endpoint statistics belong to that test alone.
+#![cfg(target_arch = "wasm32")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gloo_net::http::Request;
+use respoke_client::{connect, debug_counters, listener_count, Client};
+use serde::Serialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::RequestCredentials;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ----- a counting allocator: live heap bytes of the whole wasm instance ----------------------
+
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+// ----- the dev server --------------------------------------------------------------------------
+
+fn api() -> &'static str {
+    option_env!("RESPOKE_TEST_API").unwrap_or("http://127.0.0.1:3101")
+}
+
+fn app() -> &'static str {
+    option_env!("RESPOKE_TEST_APP").unwrap_or("http://127.0.0.1:8180")
+}
+
+async fn post(url: &str, body: Value) -> (u16, Value) {
+    let response = Request::post(url)
+        .credentials(RequestCredentials::Include)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .expect("request")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn login(user: &str) -> String {
+    let (status, body) = post(
+        &format!("{}/api/login", app()),
+        json!({"username": user, "password": "test"}),
+    )
+    .await;
+    assert_eq!(status, 200, "login {user}: {body}");
+    user.to_owned()
+}
+
+async fn dev(path: &str, body: Value) {
+    let (status, reply) = post(&format!("{}/dev/{path}", api()), body).await;
+    assert_eq!(status, 200, "/dev/{path}: {reply}");
+}
+
+async fn stats(endpoint: &str) -> Value {
+    let url = format!(
+        "{}/dev/stats?endpointId={}",
+        api(),
+        js_sys::encode_uri_component(endpoint)
+    );
+    let response = Request::get(&url).send().await.expect("stats");
+    serde_json::from_str(&response.text().await.expect("stats body")).expect("stats JSON")
+}
+
+fn n(value: &Value, key: &str) -> u64 {
+    value[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {key} in {value}"))
+}
+
+/// How much counter `key` grew between two `/dev/stats` snapshots. Tests compare deltas, so
+/// they pass against a dev server that already served earlier runs.
+fn grew(after: &Value, before: &Value, key: &str) -> u64 {
+    n(after, key) - before[key].as_u64().unwrap_or(0)
+}
+
+async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+async fn wait_until(what: &str, timeout_ms: u32, mut condition: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while !condition() {
+        if js_sys::Date::now() - start > f64::from(timeout_ms) {
+            panic!("timed out after {timeout_ms} ms waiting for {what}");
+        }
+        sleep(20).await;
+    }
+}
+
+// ----- the client under test -------------------------------------------------------------------
+
+const EVENTS: [&str; 6] = [
+    "connect",
+    "disconnect",
+    "reconnecting",
+    "failed",
+    "state",
+    "error",
+];
+
+/// Records every event a client emits, with the time it arrived.
+struct Recorder {
+    events: Rc<RefCell<Vec<(String, f64, JsValue)>>>,
+    _listeners: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+impl Recorder {
+    fn attach(client: &Client) -> Recorder {
+        let events: Rc<RefCell<Vec<(String, f64, JsValue)>>> = Rc::default();
+        let listeners = EVENTS
+            .iter()
+            .map(|&name| {
+                let events = events.clone();
+                let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                    events
+                        .borrow_mut()
+                        .push((name.to_owned(), js_sys::Date::now(), event));
+                });
+                client
+                    .listen(name, listener.as_ref().clone())
+                    .expect("listen");
+                listener
+            })
+            .collect();
+        Recorder {
+            events,
+            _listeners: listeners,
+        }
+    }
+
+    fn count(&self, name: &str) -> usize {
+        self.events
+            .borrow()
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .count()
+    }
+
+    fn all(&self, name: &str) -> Vec<(f64, Value)> {
+        self.events
+            .borrow()
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, at, event)| {
+                (
+                    *at,
+                    serde_wasm_bindgen::from_value(event.clone()).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    }
+
+    fn last(&self, name: &str) -> Value {
+        self.all(name).pop().map(|(_, v)| v).unwrap_or(Value::Null)
+    }
+
+    async fn wait(&self, name: &str, count: usize, timeout_ms: u32) {
+        wait_until(&format!("{count} {name} event(s)"), timeout_ms, || {
+            self.count(name) >= count
+        })
+        .await;
+    }
+}
+
+fn options(endpoint: &str, extra: Value) -> JsValue {
+    let mut options = json!({
+        "baseUrl": api(),
+        "tokenUrl": format!("{}/api/tokens", app()),
+        "endpointId": endpoint,
+        "backoff": {"initialDelayMs": 200, "maxDelayMs": 2000},
+    });
+    if let (Some(target), Some(more)) = (options.as_object_mut(), extra.as_object()) {
+        for (key, value) in more {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    options
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .expect("options")
+}
+
+fn counters() -> Value {
+    serde_wasm_bindgen::from_value(debug_counters()).expect("counters")
+}
+
+/// Disconnects and waits until the client is closed, so no event reaches a dropped listener.
+async fn close(client: &Client) {
+    client.disconnect();
+    wait_until("closed", 2_000, || client.state() == "closed").await;
+}
+
+async fn ready(client: &Client) -> Result<Value, JsValue> {
+    JsFuture::from(client.ready())
+        .await
+        .map(|v| serde_wasm_bindgen::from_value(v).unwrap_or(Value::Null))
+}
+
+// ----- tests ---------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn bad_options_throw_a_typed_error() {
+    for bad in [
+        json!({}),
+        json!({"tokenUrl": "/t", "baseUrl": "ftp://x"}),
+        json!({"tokenUrl": "/t", "backoff": {"multiplier": 0.1}}),
+        json!({"tokenUrl": "/t", "credentials": "sometimes"}),
+        json!({"getToken": 5}),
+    ] {
+        let options = bad
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap();
+        let error = connect(options)
+            .err()
+            .unwrap_or_else(|| panic!("accepted {bad}"));
+        let name = js_sys::Reflect::get(&error, &"name".into()).unwrap();
+        let code = js_sys::Reflect::get(&error, &"code".into()).unwrap();
+        assert_eq!(name.as_string().as_deref(), Some("RespokeError"));
+        assert_eq!(
+            code.as_string().as_deref(),
+            Some("INVALID_OPTIONS"),
+            "{bad}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn first_connect_then_clean_disconnect() {
+    let endpoint = login("test1@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    let event = ready(&client).await.expect("ready");
+    assert_eq!(event["endpointId"], endpoint.as_str());
+    assert_eq!(event["attempt"], 1);
+    assert_eq!(client.state(), "connected");
+    assert_eq!(client.endpoint_id().as_deref(), Some(endpoint.as_str()));
+    let phases: Vec<String> = recorder
+        .all("state")
+        .iter()
+        .filter_map(|(_, e)| e["phase"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        phases,
+        ["token", "session", "handshake", "socket", "register"]
+    );
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesAccepted"), 1);
+    assert_eq!(n(&server, "liveSockets"), 1);
+
+    client.disconnect();
+    recorder.wait("disconnect", 1, 2_000).await;
+    assert_eq!(recorder.last("disconnect")["code"], "CLIENT_DISCONNECT");
+    assert_eq!(recorder.last("disconnect")["willReconnect"], false);
+    assert_eq!(client.state(), "closed");
+    let mut server = stats(&endpoint).await;
+    for _ in 0..50 {
+        if n(&server, "liveSockets") == 0 && grew(&server, &base, "sessionTokensDeleted") == 1 {
+            break;
+        }
+        sleep(50).await;
+        server = stats(&endpoint).await;
+    }
+    assert_eq!(n(&server, "liveSockets"), 0);
+    assert_eq!(
+        grew(&server, &base, "sessionTokensDeleted"),
+        1,
+        "DELETE /v1/session-tokens: {server}"
+    );
+    assert_eq!(
+        grew(&server, &base, "connectionsDeleted"),
+        1,
+        "delete /v1/connections: {server}"
+    );
+    let error = ready(&client)
+        .await
+        .expect_err("ready() after disconnect rejects");
+    assert_eq!(
+        js_sys::Reflect::get(&error, &"code".into()).unwrap(),
+        "CLOSED"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn drop_reconnects_with_a_new_token_and_one_socket() {
+    let endpoint = login("test2@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    let first = client.connection_id();
+    for round in 2..=4 {
+        dev("drop", json!({"endpointId": endpoint})).await;
+        recorder.wait("connect", round, 10_000).await;
+    }
+    let disconnect = recorder.last("disconnect");
+    assert_eq!(disconnect["code"], "SERVER_DISCONNECT");
+    assert_eq!(disconnect["willReconnect"], true);
+    assert_ne!(client.connection_id(), first);
+    let reconnecting = recorder.last("reconnecting");
+    assert!(reconnecting["delayMs"].as_u64().unwrap() <= 2_000);
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesAccepted"), 4);
+    assert_eq!(
+        grew(&server, &base, "exchangesRejectedUsed"),
+        0,
+        "a tokenId was reused: {server}"
+    );
+    assert_eq!(
+        n(&server, "maxLiveSockets"),
+        1,
+        "two sockets at once: {server}"
+    );
+    assert_eq!(n(&server, "liveSockets"), 1);
+    let ids: Vec<&str> = server["lastTokenIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "tokenIds repeat: {ids:?}");
+    let stats: Value = serde_wasm_bindgen::from_value(client.stats()).unwrap();
+    assert_eq!(stats["connects"], 4);
+    assert_eq!(stats["tokensFetched"], 4);
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn outage_retry_after_is_respected() {
+    let endpoint = login("test3@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(
+        &endpoint,
+        json!({"backoff": {"initialDelayMs": 100, "maxDelayMs": 400}}),
+    ))
+    .expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    let outage_start = js_sys::Date::now();
+    dev("outage", json!({"seconds": 3})).await;
+    recorder.wait("connect", 2, 15_000).await;
+    let (connected_at, _) = recorder.all("connect").pop().unwrap();
+    assert!(
+        connected_at - outage_start >= 2_900.0,
+        "connected {} ms into a 3 s outage",
+        connected_at - outage_start
+    );
+    // Every 503 carried Retry-After; the wait that followed it was at least that long, far
+    // beyond the 400 ms backoff cap.
+    let errors = recorder.all("error");
+    let outage_errors: Vec<&Value> = errors
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| e["status"] == 503)
+        .collect();
+    assert!(!outage_errors.is_empty(), "no 503 seen: {errors:?}");
+    let waits: Vec<u64> = recorder
+        .all("reconnecting")
+        .iter()
+        .filter(|(_, e)| e["cause"] == "SESSION_HTTP" || e["cause"] == "HANDSHAKE_HTTP")
+        .map(|(_, e)| e["delayMs"].as_u64().unwrap())
+        .collect();
+    assert!(
+        !waits.is_empty() && waits.iter().all(|&ms| ms >= 1_000),
+        "Retry-After ignored: {waits:?}"
+    );
+    // Honouring Retry-After keeps the attempts during the outage few.
+    let server = stats(&endpoint).await;
+    // One token for the first connect; then at most: the attempt that meets the outage, the
+    // one after its Retry-After, and one spare for a 503 at the very end of the window.
+    assert!(
+        grew(&server, &base, "appTokenRequests") <= 4,
+        "too many attempts during the outage: {server}"
+    );
+    assert_eq!(grew(&server, &base, "exchangesRejectedUsed"), 0);
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn logout_fails_for_good_without_more_token_requests() {
+    let endpoint = login("test4@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    let (status, _) = post(&format!("{}/api/logout", app()), json!({})).await;
+    assert_eq!(status, 200);
+    dev("drop", json!({"endpointId": endpoint})).await;
+    recorder.wait("failed", 1, 10_000).await;
+    let failed = recorder.last("failed");
+    assert_eq!(failed["status"], 401);
+    assert_eq!(failed["reauthenticate"], true);
+    assert_eq!(failed["code"], "TOKEN_UNAUTHORIZED");
+    assert_eq!(client.state(), "failed");
+    let before = stats(&endpoint).await;
+    sleep(2_500).await;
+    let after = stats(&endpoint).await;
+    assert_eq!(
+        n(&before, "appTokenRequests"),
+        n(&after, "appTokenRequests"),
+        "token requests after failed"
+    );
+    assert_eq!(grew(&after, &base, "appTokenRequestsUnauthorized"), 1);
+    assert_eq!(n(&after, "liveSockets"), 0);
+    let error = ready(&client)
+        .await
+        .expect_err("ready() while failed rejects");
+    assert_eq!(
+        js_sys::Reflect::get(&error, &"code".into()).unwrap(),
+        "TOKEN_UNAUTHORIZED"
+    );
+    // After logging in again, reconnect() starts over.
+    login(&endpoint).await;
+    client.reconnect();
+    recorder.wait("connect", 2, 10_000).await;
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn stalled_socket_is_detected_by_heartbeat_timeout() {
+    let endpoint = login("test5@example.com").await;
+    let base = stats(&endpoint).await;
+    // A socket that opens during the stall never hears `1::`; the attempt timeout ends it.
+    let client = connect(options(&endpoint, json!({"attemptTimeoutMs": 4_000}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    let stalled_at = js_sys::Date::now();
+    dev("stall", json!({"seconds": 4, "endpointId": endpoint})).await;
+    recorder.wait("disconnect", 1, 10_000).await;
+    let (lost_at, disconnect) = recorder.all("disconnect").pop().unwrap();
+    assert_eq!(disconnect["code"], "HEARTBEAT_TIMEOUT");
+    assert!(
+        lost_at - stalled_at < 6_000.0,
+        "liveness took {} ms",
+        lost_at - stalled_at
+    );
+    // The stalled socket is gone; once the stall ends a new socket with a new token works.
+    recorder.wait("connect", 2, 15_000).await;
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesRejectedUsed"), 0);
+    assert_eq!(n(&server, "maxLiveSockets"), 1, "{server}");
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn disconnect_stops_all_traffic() {
+    let endpoint = login("test6@example.com").await;
+    let baseline = counters();
+    // Closed while connecting: the attempt is abandoned.
+    let early = connect(options(&endpoint, json!({}))).expect("connect");
+    early.disconnect();
+    // Closed while connected.
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    ready(&client).await.expect("ready");
+    client.disconnect();
+    sleep(500).await;
+    let before = stats(&endpoint).await;
+    sleep(2_000).await;
+    let after = stats(&endpoint).await;
+    for key in [
+        "appTokenRequests",
+        "tokensIssued",
+        "exchangesAccepted",
+        "socketsOpened",
+    ] {
+        assert_eq!(
+            n(&before, key),
+            n(&after, key),
+            "{key} moved after disconnect()"
+        );
+    }
+    assert_eq!(n(&after, "liveSockets"), 0);
+    assert_eq!(early.state(), "closed");
+    assert_eq!(client.state(), "closed");
+    assert_eq!(
+        counters(),
+        baseline,
+        "listeners, sockets or timers left behind"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn get_token_callback_and_unauthorized_error() {
+    let endpoint = login("test8@example.com").await;
+    let calls = Rc::new(RefCell::new(0u32));
+    let counted = calls.clone();
+    let token_url = format!("{}/api/tokens", app());
+    let get_token =
+        Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |context: JsValue| {
+            *counted.borrow_mut() += 1;
+            let attempt = js_sys::Reflect::get(&context, &"attempt".into()).unwrap();
+            assert!(attempt.as_f64().unwrap() >= 1.0);
+            let url = token_url.clone();
+            wasm_bindgen_futures::future_to_promise(async move {
+                let (status, body) = post(&url, json!({})).await;
+                if status == 401 {
+                    let error = js_sys::Error::new("logged out");
+                    error.set_name("UnauthorizedError");
+                    return Err(error.into());
+                }
+                Ok(JsValue::from_str(body["token"].as_str().unwrap_or("")))
+            })
+        });
+    let opts = options(&endpoint, json!({}));
+    js_sys::Reflect::set(&opts, &"getToken".into(), get_token.as_ref()).unwrap();
+    js_sys::Reflect::delete_property(opts.unchecked_ref::<js_sys::Object>(), &"tokenUrl".into())
+        .unwrap();
+    let client = connect(opts).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    assert_eq!(*calls.borrow(), 1);
+    post(&format!("{}/api/logout", app()), json!({})).await;
+    dev("drop", json!({"endpointId": endpoint})).await;
+    recorder.wait("failed", 1, 10_000).await;
+    assert_eq!(recorder.last("failed")["reauthenticate"], true);
+    assert_eq!(*calls.borrow(), 2);
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn listener_exceptions_become_error_events() {
+    let endpoint = login("test9@example.com").await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let thrower = js_sys::Function::new_no_args("throw new Error('listener bug')");
+    client.listen("connect", thrower.into()).unwrap();
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    recorder.wait("error", 1, 2_000).await;
+    assert_eq!(recorder.last("error")["code"], "LISTENER_ERROR");
+    assert_eq!(
+        client.state(),
+        "connected",
+        "a throwing listener breaks nothing"
+    );
+    assert!(client
+        .listen("nope", js_sys::Function::new_no_args("").into())
+        .is_err());
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn two_hundred_drop_cycles_leak_nothing() {
+    let endpoint = login("test7@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(
+        &endpoint,
+        json!({"backoff": {"initialDelayMs": 5, "maxDelayMs": 20}, "stableAfterMs": 0}),
+    ))
+    .expect("connect");
+    // One counter, not the recorder: the measurement must not include our own bookkeeping.
+    let connects = Rc::new(std::cell::Cell::new(0usize));
+    let counted = connects.clone();
+    let on_connect =
+        Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| counted.set(counted.get() + 1));
+    client
+        .listen("connect", on_connect.as_ref().clone())
+        .unwrap();
+    ready(&client).await.expect("ready");
+    // Samples are plain numbers in storage allocated up front, so taking one allocates nothing.
+    let mut samples: Vec<(usize, [i64; 5], usize)> = Vec::with_capacity(2);
+    for cycle in 1..=200usize {
+        dev("drop", json!({"endpointId": endpoint})).await;
+        wait_until("reconnect", 10_000, || connects.get() > cycle).await;
+        if cycle == 20 || cycle == 200 {
+            // Let the dropped socket's last callbacks settle before measuring.
+            sleep(100).await;
+            let live = counters();
+            let gauges = ["sockets", "drivers", "requests", "timers", "domListeners"]
+                .map(|key| live[key].as_i64().unwrap_or(-1));
+            drop(live);
+            let bytes = LIVE_BYTES.load(Ordering::Relaxed);
+            samples.push((bytes, gauges, listener_count(&client)));
+        }
+    }
+    let (bytes_20, counters_20, listeners_20) = &samples[0];
+    let (bytes_200, counters_200, listeners_200) = &samples[1];
+    web_sys::console::log_1(
+        &format!("live heap bytes: cycle 20 {bytes_20}, cycle 200 {bytes_200}").into(),
+    );
+    assert_eq!(
+        counters_20, counters_200,
+        "live sockets/timers/requests grew"
+    );
+    assert_eq!(counters_200[0], 1, "one live socket");
+    assert_eq!(listeners_20, listeners_200);
+    assert!(
+        *bytes_200 <= bytes_20 + 1_024,
+        "wasm heap grew from {bytes_20} to {bytes_200} bytes over 180 cycles"
+    );
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesRejectedUsed"), 0);
+    assert_eq!(grew(&server, &base, "exchangesAccepted"), 201);
+    assert_eq!(n(&server, "maxLiveSockets"), 1);
+    close(&client).await;
+}
