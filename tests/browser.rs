@@ -634,3 +634,30 @@ async fn two_hundred_drop_cycles_leak_nothing() {
     assert_eq!(n(&server, "maxLiveSockets"), 1);
     close(&client).await;
 }
+
+#[wasm_bindgen_test]
+async fn abort_signal_disconnects_and_releases_its_listener() {
+    let endpoint = login("test10@example.com").await;
+    let baseline = counters();
+    let controller = web_sys::AbortController::new().unwrap();
+    let opts = options(&endpoint, json!({}));
+    js_sys::Reflect::set(&opts, &"signal".into(), &controller.signal()).unwrap();
+    let client = connect(opts).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    assert_eq!(counters()["domListeners"], baseline["domListeners"].as_i64().unwrap() + 1);
+    controller.abort();
+    wait_until("closed", 2_000, || client.state() == "closed").await;
+    assert_eq!(recorder.last("disconnect")["code"], "CLIENT_DISCONNECT");
+    assert_eq!(counters(), baseline, "the abort listener was removed");
+    // An already-aborted signal: the client closes before doing anything.
+    let aborted = web_sys::AbortController::new().unwrap();
+    aborted.abort();
+    let opts = options(&endpoint, json!({}));
+    js_sys::Reflect::set(&opts, &"signal".into(), &aborted.signal()).unwrap();
+    let before = stats(&endpoint).await;
+    let client = connect(opts).expect("connect");
+    wait_until("closed", 2_000, || client.state() == "closed").await;
+    sleep(300).await;
+    assert_eq!(grew(&stats(&endpoint).await, &before, "exchangesAccepted"), 0);
+}
