@@ -8,6 +8,9 @@
 //! * [`handshake`]: the handshake reply line `sid:hb:close:transports` and the query/paths.
 //! * [`sails`]: REST over the socket: [`sails::Request`] events and [`sails::Response`] acks.
 //! * [`rest`]: bodies of `/v1/tokens` and `/v1/session-tokens`, and the `{"error"}` body.
+//! * [`push`]: using the session: bodies of `/v1/messages`, `/v1/groups`, `/v1/channels`,
+//!   `/v1/presence`, `/v1/presenceobservers`, `/v1/signaling`, and the events the server pushes
+//!   (`message`, `presence`, `join`, `leave`, `pubsub`, `signal`).
 //! * [`query`]: percent-encoding as browsers do it.
 //!
 //! Every failure is a [`ProtocolError`] with a stable [`ProtocolError::code`]. Nothing here
@@ -20,6 +23,7 @@ pub mod error;
 pub mod event;
 pub mod handshake;
 pub mod packet;
+pub mod push;
 pub mod query;
 pub mod rest;
 pub mod sails;
@@ -28,4 +32,5 @@ pub use error::ProtocolError;
 pub use event::EventData;
 pub use handshake::{Handshake, HandshakeQuery};
 pub use packet::Packet;
+pub use push::PushEvent;
 pub use sails::{Method, Request, Response};

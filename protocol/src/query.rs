@@ -51,6 +51,18 @@ pub fn decode_component(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Decodes one URL path segment: `%XX` is a byte, `+` stays a `+` (unlike
+/// [`decode_component`]). Malformed escapes are kept; invalid UTF-8 is replaced.
+pub fn decode_path_segment(text: &str) -> String {
+    if !text.contains('+') {
+        return decode_component(text);
+    }
+    text.split('+')
+        .map(decode_component)
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 fn hex(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),
