@@ -21,4 +21,4 @@ step "building the dev server"
 cargo build -p respoke-devserver
 
 printf '\n\033[1;32m[start] Open http://127.0.0.1:8080/\033[0m  (Ctrl-C stops the server)\n\n'
-exec "$ROOT/target/debug/respoke-devserver" "$@"
+exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/respoke-devserver" "$@"

@@ -162,6 +162,10 @@ function onClientEvent(event) {
   }
   renderIds();
   renderCounters();
+  if (type === "connect" || type === "disconnect" || type === "failed") {
+    // The server's counters change with these; show them without waiting for the next poll.
+    setTimeout(pollServerStats, 150);
+  }
 }
 
 function renderState(event) {

@@ -101,7 +101,8 @@ export class Timeline {
     } else if (event.type === "error" && this.currentRow) {
       this.mark(now, event.status ? `${event.code} ${event.status}` : event.code, event.message);
     } else if (event.type === "failed" && this.currentRow) {
-      this.mark(now, `failed: ${event.status ? `${event.code} ${event.status}` : event.code}`, event.reason, true);
+      // The error event before it already named the code and status.
+      this.mark(now, "failed", event.reason, true);
     }
     this.schedule();
   }

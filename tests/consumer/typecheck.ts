@@ -1,0 +1,135 @@
+// Compiled with `tsc --noEmit --strict` against the generated pkg/respoke_client.d.ts: every
+// line that uses the API must type-check, and every `@ts-expect-error` line must be an error
+// (an unused one fails the build), which is what proves the types are exact rather than `any`.
+import init, { connect, Client } from "../../pkg/respoke_client.js";
+import type {
+  ClientEventMap,
+  ClientStats,
+  ConnectEvent,
+  ConnectOptions,
+  DisconnectEvent,
+  FailedEvent,
+  Phase,
+  RespokeError,
+  State,
+  StateEvent,
+} from "../../pkg/respoke_client.js";
+
+export async function demo(signal: AbortSignal): Promise<void> {
+  await init();
+
+  const options: ConnectOptions = {
+    baseUrl: "http://127.0.0.1:3001",
+    tokenUrl: "/api/tokens",
+    endpointId: "spock@enterprise.com",
+    credentials: "include",
+    tokenHeaders: { "X-CSRF-Token": "abc" },
+    backoff: { initialDelayMs: 500, maxDelayMs: 20_000, multiplier: 1.5 },
+    stableAfterMs: 10_000,
+    tokenTimeoutMs: 5_000,
+    attemptTimeoutMs: 15_000,
+    maxRetryAfterMs: 60_000,
+    sdk: "my-app/1.0",
+    signal,
+  };
+  const client: Client = connect(options);
+
+  // A custom token source: string or {token}, with the attempt and an AbortSignal.
+  connect({
+    getToken: async ({ attempt, signal }) => {
+      const response = await fetch(`/token?attempt=${attempt}`, { signal });
+      return attempt % 2 === 0 ? { token: await response.text() } : response.text();
+    },
+  });
+
+  client.listen("connect", (event) => {
+    const endpointId: string = event.endpointId;
+    const connectionId: string = event.connectionId;
+    const attempt: number = event.attempt;
+    const type: "connect" = event.type;
+    void [endpointId, connectionId, attempt, type];
+    // @ts-expect-error a connect event has no retryIn
+    void event.retryIn;
+  });
+  client.listen("disconnect", (event: DisconnectEvent) => {
+    const again: boolean = event.willReconnect;
+    const why: string = `${event.code}: ${event.reason}`;
+    void [again, why];
+  });
+  client.listen("reconnecting", (event) => {
+    const delay: number = event.delayMs;
+    const cause: string = event.cause;
+    void [delay, cause, event.attempt];
+  });
+  client.listen("failed", (event: FailedEvent) => {
+    const status: number | undefined = event.status;
+    const reauthenticate: boolean = event.reauthenticate;
+    void [status, reauthenticate, event.code, event.reason];
+  });
+  client.listen("error", (event) => {
+    const retry: boolean = event.retry;
+    void [retry, event.code, event.message, event.status];
+  });
+  const onState = (event: StateEvent) => {
+    const phase: Phase | undefined = event.phase;
+    const retryIn: number | undefined = event.retryIn;
+    const at: number = event.at;
+    const previous: State = event.previous;
+    void [phase, retryIn, at, previous];
+  };
+  client.listen("state", onState);
+  client.ignore("state", onState);
+  client.ignore("error");
+
+  // @ts-expect-error unknown event name
+  client.listen("connected", () => {});
+  // @ts-expect-error the handler of "connect" does not get a DisconnectEvent
+  client.listen("connect", (event: DisconnectEvent) => void event);
+  // @ts-expect-error baseUrl is a string
+  connect({ baseUrl: 3001, tokenUrl: "/t" });
+  // @ts-expect-error credentials is a fetch credentials mode
+  connect({ tokenUrl: "/t", credentials: "always" });
+  // @ts-expect-error backoff delays are numbers
+  connect({ tokenUrl: "/t", backoff: { initialDelayMs: "1s" } });
+
+  const state: State = client.state;
+  switch (state) {
+    case "idle":
+    case "connecting":
+    case "connected":
+    case "waiting":
+    case "failed":
+    case "closed":
+      break;
+    default: {
+      const impossible: never = state;
+      void impossible;
+    }
+  }
+  // @ts-expect-error state is read-only
+  client.state = "connected";
+  const endpointId: string | undefined = client.endpointId;
+  const connectionId: string | undefined = client.connectionId;
+  void [endpointId, connectionId];
+
+  const stats: ClientStats = client.stats();
+  const counts: number[] = [stats.attempts, stats.tokensFetched, stats.connects, stats.disconnects];
+  void counts;
+
+  try {
+    const ready: ConnectEvent = await client.ready();
+    void ready.connectionId;
+  } catch (error) {
+    const respokeError = error as RespokeError;
+    const name: "RespokeError" = respokeError.name;
+    const code: string = respokeError.code;
+    void [name, code];
+  }
+
+  const handlers: { [K in keyof ClientEventMap]?: (event: ClientEventMap[K]) => void } = {};
+  void handlers;
+
+  client.reconnect();
+  client.disconnect();
+  client.free();
+}
