@@ -70,7 +70,7 @@ else
   have apt-get || die "missing ${missing_apt[*]} and no apt-get: install them by hand"
   step "apt-get install ${missing_apt[*]}"
   apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing_apt[@]}"
+  apt-get install -y -q "${missing_apt[@]}"
 fi
 
 # -- geckodriver (Firefox's WebDriver) from crates.io -------------------------------------------------
