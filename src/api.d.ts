@@ -49,7 +49,18 @@ export interface ConnectOptions {
   sdk?: string;
   /** Aborting it is the same as calling `disconnect()`. */
   signal?: AbortSignal;
+  /** While the page is hidden, defer reconnect attempts until it is shown again. Default true. */
+  pauseWhenHidden?: boolean;
+  /**
+   * After a wake (page shown, back online, resumed, or a wall-clock jump after sleep) a live socket
+   * is probed and must show a sign of life within this long, or it is replaced. Capped by the
+   * server's heartbeat timeout. Default 5000.
+   */
+  verifyTimeoutMs?: number;
 }
+
+/** What a `waiting` client with no attempt scheduled waits for. */
+export type WaitingFor = "online" | "visible" | "resume";
 
 export interface ConnectEvent {
   type: "connect";
@@ -63,7 +74,10 @@ export interface DisconnectEvent {
   type: "disconnect";
   /** Human-readable reason. */
   reason: string;
-  /** Stable code, e.g. "SERVER_DISCONNECT", "SOCKET_CLOSED", "HEARTBEAT_TIMEOUT", "CLIENT_DISCONNECT". */
+  /**
+   * Stable code, e.g. "SERVER_DISCONNECT", "SOCKET_CLOSED", "HEARTBEAT_TIMEOUT", "CLIENT_DISCONNECT",
+   * "CLIENT_RECONNECT", "OFFLINE", "PAGE_HIDDEN", "PAGE_FROZEN", "SOCKET_UNRESPONSIVE", "PROTOCOL_ERROR".
+   */
   code: string;
   willReconnect: boolean;
 }
@@ -73,7 +87,7 @@ export interface ReconnectingEvent {
   /** The attempt that will start after the delay (1-based). */
   attempt: number;
   delayMs: number;
-  /** Code of what caused the retry. */
+  /** Code of what caused the retry: an error or disconnect code, or "ONLINE", "VISIBLE", "RESUME", "WAKE". */
   cause: string;
 }
 
@@ -95,8 +109,10 @@ export interface StateEvent {
   phase?: Phase;
   /** Attempt number, while connecting or waiting. */
   attempt?: number;
-  /** Milliseconds until the next attempt, while state is "waiting". */
+  /** Milliseconds until the next attempt, while state is "waiting" with an attempt scheduled. */
   retryIn?: number;
+  /** While "waiting" with no attempt scheduled: the browser to go online, the page to be shown, or to come back from the back/forward cache or a freeze. */
+  waitingFor?: WaitingFor;
   /** performance.now() of the change. */
   at: number;
 }

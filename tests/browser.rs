@@ -645,7 +645,11 @@ async fn abort_signal_disconnects_and_releases_its_listener() {
     let client = connect(opts).expect("connect");
     let recorder = Recorder::attach(&client);
     ready(&client).await.expect("ready");
-    assert_eq!(counters()["domListeners"], baseline["domListeners"].as_i64().unwrap() + 1);
+    // Seven page-lifecycle listeners per client, plus the one on the signal.
+    assert_eq!(
+        counters()["domListeners"],
+        baseline["domListeners"].as_i64().unwrap() + 8
+    );
     controller.abort();
     wait_until("closed", 2_000, || client.state() == "closed").await;
     assert_eq!(recorder.last("disconnect")["code"], "CLIENT_DISCONNECT");
@@ -659,5 +663,182 @@ async fn abort_signal_disconnects_and_releases_its_listener() {
     let client = connect(opts).expect("connect");
     wait_until("closed", 2_000, || client.state() == "closed").await;
     sleep(300).await;
-    assert_eq!(grew(&stats(&endpoint).await, &before, "exchangesAccepted"), 0);
+    assert_eq!(
+        grew(&stats(&endpoint).await, &before, "exchangesAccepted"),
+        0
+    );
+}
+
+// ----- wakes: network, visibility, page lifecycle (issue 5) ------------------------------------
+
+fn dispatch_window(event: &web_sys::Event) {
+    web_sys::window().unwrap().dispatch_event(event).unwrap();
+}
+
+fn dispatch_document(event: &web_sys::Event) {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .dispatch_event(event)
+        .unwrap();
+}
+
+/// Makes `document.hidden` report `hidden` (headless pages are always visible) and announces it.
+fn set_hidden(hidden: bool) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    if hidden {
+        js_sys::eval(
+            "Object.defineProperty(document, 'hidden', {get: () => true, configurable: true})",
+        )
+        .unwrap();
+    } else {
+        js_sys::eval("delete document.hidden").unwrap();
+    }
+    assert_eq!(document.hidden(), hidden);
+    dispatch_document(&web_sys::Event::new("visibilitychange").unwrap());
+}
+
+fn page_transition(name: &str, persisted: bool) -> web_sys::Event {
+    let init = web_sys::PageTransitionEventInit::new();
+    init.set_persisted(persisted);
+    web_sys::PageTransitionEvent::new_with_event_init_dict(name, &init)
+        .unwrap()
+        .into()
+}
+
+fn waiting_for(recorder: &Recorder) -> Value {
+    recorder.last("state")["waitingFor"].clone()
+}
+
+#[wasm_bindgen_test]
+async fn offline_drops_the_socket_and_online_reconnects_with_a_new_token() {
+    let endpoint = login("test11@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    dispatch_window(&web_sys::Event::new("offline").unwrap());
+    recorder.wait("disconnect", 1, 2_000).await;
+    assert_eq!(recorder.last("disconnect")["code"], "OFFLINE");
+    assert_eq!(client.state(), "waiting");
+    assert_eq!(waiting_for(&recorder), "online");
+    sleep(1_500).await;
+    let offline = stats(&endpoint).await;
+    assert_eq!(n(&offline, "liveSockets"), 0);
+    assert_eq!(
+        grew(&offline, &base, "appTokenRequests"),
+        1,
+        "no attempts while offline"
+    );
+    dispatch_window(&web_sys::Event::new("online").unwrap());
+    recorder.wait("connect", 2, 5_000).await;
+    let reconnecting = recorder.last("reconnecting");
+    assert_eq!(reconnecting["cause"], "ONLINE");
+    assert!(
+        reconnecting["delayMs"].as_u64().unwrap() <= 200,
+        "soon, within the initial jitter window"
+    );
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesAccepted"), 2);
+    assert_eq!(grew(&server, &base, "exchangesRejectedUsed"), 0);
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn hidden_page_defers_reconnect_until_visible() {
+    let endpoint = login("test12@example.com").await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    set_hidden(true);
+    assert_eq!(client.state(), "connected", "hiding alone keeps the socket");
+    dev("drop", json!({"endpointId": endpoint})).await;
+    recorder.wait("disconnect", 1, 2_000).await;
+    sleep(1_500).await; // several backoff windows (200 ms)
+    assert_eq!(client.state(), "waiting");
+    assert_eq!(waiting_for(&recorder), "visible");
+    assert_eq!(recorder.count("connect"), 1);
+    set_hidden(false);
+    recorder.wait("connect", 2, 5_000).await;
+    assert_eq!(recorder.last("reconnecting")["cause"], "VISIBLE");
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn shown_page_verifies_the_socket_and_replaces_a_dead_one() {
+    let endpoint = login("test13@example.com").await;
+    // A socket opened during the stall never hears `1::`: a short attempt timeout ends it.
+    let client = connect(options(
+        &endpoint,
+        json!({"verifyTimeoutMs": 500, "attemptTimeoutMs": 3_000}),
+    ))
+    .expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    // A live socket answers the probe: nothing happens.
+    set_hidden(true);
+    set_hidden(false);
+    sleep(1_000).await;
+    assert_eq!(client.state(), "connected");
+    assert_eq!(recorder.count("disconnect"), 0);
+    // A socket that died silently (the server stalls it) is found at once, long before the
+    // 3 s heartbeat timeout.
+    dev("stall", json!({"seconds": 2, "endpointId": endpoint})).await;
+    let shown_at = js_sys::Date::now();
+    set_hidden(true);
+    set_hidden(false);
+    recorder.wait("disconnect", 1, 3_000).await;
+    let (lost_at, disconnect) = recorder.all("disconnect").pop().unwrap();
+    assert_eq!(disconnect["code"], "SOCKET_UNRESPONSIVE");
+    assert!(
+        lost_at - shown_at < 1_500.0,
+        "verification took {} ms",
+        lost_at - shown_at
+    );
+    recorder.wait("connect", 2, 15_000).await;
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn back_forward_cache_leaves_cleanly_and_comes_back() {
+    let endpoint = login("test14@example.com").await;
+    let base = stats(&endpoint).await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    dispatch_window(&page_transition("pagehide", true));
+    recorder.wait("disconnect", 1, 2_000).await;
+    assert_eq!(recorder.last("disconnect")["code"], "PAGE_HIDDEN");
+    assert_eq!(waiting_for(&recorder), "resume");
+    sleep(500).await;
+    let hidden = stats(&endpoint).await;
+    assert_eq!(n(&hidden, "liveSockets"), 0);
+    assert_eq!(
+        grew(&hidden, &base, "sessionTokensDeleted"),
+        1,
+        "left cleanly: {hidden}"
+    );
+    dispatch_window(&page_transition("pageshow", true));
+    recorder.wait("connect", 2, 5_000).await;
+    assert_eq!(recorder.last("reconnecting")["cause"], "RESUME");
+    let server = stats(&endpoint).await;
+    assert_eq!(grew(&server, &base, "exchangesAccepted"), 2);
+    close(&client).await;
+}
+
+#[wasm_bindgen_test]
+async fn freeze_and_resume() {
+    let endpoint = login("test15@example.com").await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    dispatch_document(&web_sys::Event::new("freeze").unwrap());
+    recorder.wait("disconnect", 1, 2_000).await;
+    assert_eq!(recorder.last("disconnect")["code"], "PAGE_FROZEN");
+    sleep(800).await;
+    assert_eq!(client.state(), "waiting");
+    dispatch_document(&web_sys::Event::new("resume").unwrap());
+    recorder.wait("connect", 2, 5_000).await;
+    close(&client).await;
 }

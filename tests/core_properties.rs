@@ -7,7 +7,7 @@
 mod support;
 
 use proptest::prelude::*;
-use respoke_client::core::{Event, HttpError, HttpResponse, State, TokenCallbackError};
+use respoke_client::core::{Event, HttpError, HttpResponse, State, TokenCallbackError, Wake};
 use support::*;
 
 #[derive(Debug, Clone)]
@@ -47,6 +47,22 @@ enum Action {
     Reconnect,
     StaleHttp(usize),
     StaleSocket(usize, Frame),
+    Wake(Wake),
+    /// The device sleeps this long: the wall clock jumps, the monotonic clock does not.
+    Sleep(u32),
+}
+
+fn wake() -> impl Strategy<Value = Wake> {
+    prop_oneof![
+        Just(Wake::Online),
+        Just(Wake::Offline),
+        Just(Wake::Visible),
+        Just(Wake::Hidden),
+        any::<bool>().prop_map(|persisted| Wake::PageShow { persisted }),
+        any::<bool>().prop_map(|persisted| Wake::PageHide { persisted }),
+        Just(Wake::Freeze),
+        Just(Wake::Resume),
+    ]
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -90,6 +106,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::Reconnect),
         2 => (0usize..64).prop_map(Action::StaleHttp),
         2 => (0usize..8, frame()).prop_map(|(i, f)| Action::StaleSocket(i, f)),
+        3 => wake().prop_map(Action::Wake),
+        1 => (0u32..1_200_000).prop_map(Action::Sleep),
     ]
 }
 
@@ -264,6 +282,15 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
             }
             None
         }
+        Action::Wake(wake) => {
+            let wake = *wake;
+            world.step(|m, now| m.handle_wake(now, wake));
+            None
+        }
+        Action::Sleep(ms) => {
+            world.sleep_device(u64::from(*ms));
+            None
+        }
         Action::StaleSocket(pick, frame) => {
             let stale: Vec<_> = world
                 .sockets_ever
@@ -290,7 +317,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
     }
 }
 
-fn check_delays(world: &World, from: usize, retry_after: Option<u64>) {
+fn check_delays(world: &World, from: usize, retry_after: Option<u64>, blocked: bool) {
     let config = world.machine.config();
     let max =
         config.backoff.max_delay_ms + retry_after.map_or(0, |ms| ms.min(config.max_retry_after_ms));
@@ -303,20 +330,55 @@ fn check_delays(world: &World, from: usize, retry_after: Option<u64>) {
             assert!(*attempt >= 1);
         }
     }
-    if world.machine.state() == State::Waiting {
-        assert!(world.machine.poll_timeout().is_some());
+    if world.machine.state() == State::Waiting && !blocked {
+        assert!(
+            world.machine.poll_timeout().is_some(),
+            "waiting with no timer and nothing to wait for"
+        );
     }
 }
 
 fn run(config: respoke_client::core::Config, seed: u64, actions: &[Action]) {
     let mut world = World::new(config, seed);
     world.start();
+    // What the harness told the machine: (offline, hidden, suspended).
+    let mut page = (false, false, false);
+    let mut largest_retry_after: Option<u64> = None;
     for action in actions {
         let from = world.events.len();
+        let blocked_before = page.0 || page.1 || page.2;
+        if let Action::Wake(wake) = action {
+            match wake {
+                Wake::Offline => page.0 = true,
+                Wake::Online => page.0 = false,
+                Wake::Hidden => page.1 = true,
+                Wake::Visible => page.1 = false,
+                Wake::PageHide { .. } | Wake::Freeze => page.2 = true,
+                Wake::PageShow { persisted: true } | Wake::Resume => page.2 = false,
+                Wake::PageShow { persisted: false } => {}
+            }
+        }
+        let blocked_after = page.0 || page.1 || page.2;
+        let token_requests = world.token_requests;
         let retry_after = play(&mut world, action);
-        check_delays(&world, from, retry_after);
+        // A Retry-After stays a floor across wakes, so bound by the largest one handed out.
+        largest_retry_after = largest_retry_after.max(retry_after);
+        let retry_after = largest_retry_after;
+        if blocked_before && blocked_after && !matches!(action, Action::Reconnect) {
+            // Offline, hidden (pauseWhenHidden) or suspended: no new attempt starts, except
+            // one the app asks for, or a retry of an attempt the app's reconnect() started.
+            let explicit = world.events[from..]
+                .iter()
+                .all(|(_, e)| !matches!(e, Event::Reconnecting { .. }));
+            assert!(
+                world.token_requests == token_requests || !explicit,
+                "a token was requested while offline/hidden/suspended after {action:?}"
+            );
+        }
+        check_delays(&world, from, retry_after, blocked_after);
         let state = world.machine.state();
-        if matches!(state, State::Connecting | State::Waiting | State::Connected) {
+        let may_idle = state == State::Waiting && blocked_after;
+        if matches!(state, State::Connecting | State::Waiting | State::Connected) && !may_idle {
             assert!(
                 world.machine.poll_timeout().is_some(),
                 "{state:?} with no timer: it could hang"

@@ -17,10 +17,11 @@ use web_sys::{AbortController, AbortSignal};
 use super::counters;
 use super::http;
 use super::js::{self, Shared};
+use super::lifecycle::Lifecycle;
 use super::socket::Socket;
 use crate::core::{
     Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, RequestId, State,
-    TokenCallbackError,
+    TokenCallbackError, Wake,
 };
 
 /// Longest single timer; longer waits re-arm, so a throttled or suspended tab re-checks its
@@ -45,6 +46,8 @@ pub enum Input {
     SocketClose(ConnId, u16),
     /// The timer fired.
     Timer,
+    /// The network or the page changed.
+    Wake(Wake),
 }
 
 /// The client's app-side hooks the driver needs.
@@ -64,6 +67,7 @@ struct Driver {
     timer: Option<Timeout>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
+    _lifecycle: Lifecycle,
 }
 
 /// Current time on the monotonic clock the core uses.
@@ -83,6 +87,7 @@ pub fn spawn(
     inputs: UnboundedSender<Input>,
     receiver: UnboundedReceiver<Input>,
 ) {
+    let (lifecycle, initial_wakes) = Lifecycle::register(&inputs);
     let mut driver = Driver {
         machine,
         inputs,
@@ -92,7 +97,12 @@ pub fn spawn(
         timer: None,
         get_token: hooks.get_token,
         abort_listener: None,
+        _lifecycle: lifecycle,
     };
+    // The page as it is now (offline, hidden), before the first attempt.
+    for wake in initial_wakes {
+        driver.machine.handle_wake(now(), wake);
+    }
     counters::DRIVERS.inc();
     if let Some(signal) = hooks.signal {
         if signal.aborted() {
@@ -116,6 +126,7 @@ pub fn spawn(
 
 impl Driver {
     async fn run(mut self, mut receiver: UnboundedReceiver<Input>) {
+        self.machine.handle_clock(now(), js_sys::Date::now() as u64);
         self.machine.start(now());
         self.drain();
         while let Some(input) = receiver.next().await {
@@ -129,6 +140,10 @@ impl Driver {
 
     fn handle(&mut self, input: Input) {
         let now = now();
+        // Timers in background tabs fire late and monotonic clocks may stop during sleep: on
+        // every input, report the wall clock (sleep detection) and fire overdue deadlines first.
+        self.machine.handle_clock(now, js_sys::Date::now() as u64);
+        self.machine.handle_timeout(now);
         match input {
             Input::Disconnect => self.machine.disconnect(now),
             Input::Reconnect => self.machine.reconnect(now),
@@ -144,10 +159,12 @@ impl Driver {
             Input::SocketMessage(id, text) => self.machine.handle_socket_message(now, id, &text),
             Input::SocketClose(id, code) => self.machine.handle_socket_close(now, id, code),
             Input::Timer => {
-                self.timer = None;
-                counters::TIMERS.dec();
+                if self.timer.take().is_some() {
+                    counters::TIMERS.dec();
+                }
                 self.machine.handle_timeout(now);
             }
+            Input::Wake(wake) => self.machine.handle_wake(now, wake),
         }
         self.drain();
     }

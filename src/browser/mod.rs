@@ -5,6 +5,7 @@ mod counters;
 mod driver;
 mod http;
 mod js;
+mod lifecycle;
 mod socket;
 
 use std::rc::Rc;
@@ -243,7 +244,14 @@ fn parse_options(options: &JsValue) -> Result<(Config, Hooks), OptionError> {
             },
         };
     }
+    let pause = field(options, "pauseWhenHidden");
+    if !pause.is_undefined() && !pause.is_null() {
+        config.pause_when_hidden = pause
+            .as_bool()
+            .ok_or_else(|| invalid("pauseWhenHidden must be a boolean"))?;
+    }
     for (key, slot) in [
+        ("verifyTimeoutMs", &mut config.verify_timeout_ms),
         ("stableAfterMs", &mut config.stable_after_ms),
         ("tokenTimeoutMs", &mut config.token_timeout_ms),
         ("attemptTimeoutMs", &mut config.attempt_timeout_ms),

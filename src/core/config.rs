@@ -56,6 +56,11 @@ pub struct Config {
     pub max_retry_after_ms: u64,
     /// `Respoke-SDK` header and query value.
     pub sdk: String,
+    /// While the page is hidden, defer reconnect attempts until it is shown. Default true.
+    pub pause_when_hidden: bool,
+    /// After a wake (page shown, back online, clock jump), a live socket must show a sign of
+    /// life within this long or it is replaced. Capped by the heartbeat timeout. Default 5 s.
+    pub verify_timeout_ms: u64,
 }
 
 impl Config {
@@ -71,6 +76,8 @@ impl Config {
             attempt_timeout_ms: 15_000,
             max_retry_after_ms: 300_000,
             sdk: concat!("respoke-client-wasm/", env!("CARGO_PKG_VERSION")).to_owned(),
+            pause_when_hidden: true,
+            verify_timeout_ms: 5_000,
         }
     }
 
@@ -112,6 +119,11 @@ impl Config {
         check(
             (1..=HOUR_MS).contains(&self.attempt_timeout_ms),
             "attemptTimeoutMs",
+            "1 to 3600000",
+        )?;
+        check(
+            (1..=HOUR_MS).contains(&self.verify_timeout_ms),
+            "verifyTimeoutMs",
             "1 to 3600000",
         )?;
         check(

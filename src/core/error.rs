@@ -71,6 +71,21 @@ pub enum Failure {
     /// `reconnect()` was called while connected.
     #[error("reconnect() was called")]
     ClientReconnect,
+    /// The browser reported that it went offline.
+    #[error("the browser went offline")]
+    Offline,
+    /// The page was hidden into the back/forward cache or unloaded; the client left cleanly.
+    #[error("the page was hidden (back/forward cache or unload)")]
+    PageHidden,
+    /// The browser froze the page; the client left cleanly.
+    #[error("the page was frozen")]
+    PageFrozen,
+    /// After a wake, the socket showed no sign of life within the verification timeout.
+    #[error("the socket did not answer a liveness probe within {timeout_ms} ms")]
+    Unresponsive { timeout_ms: u64 },
+    /// The device woke from sleep (a wall-clock jump); the attempt under way was restarted.
+    #[error("the device woke from sleep")]
+    Wake,
 }
 
 impl Failure {
@@ -112,6 +127,11 @@ impl Failure {
             HeartbeatTimeout { .. } => "HEARTBEAT_TIMEOUT",
             Protocol { .. } => "PROTOCOL_ERROR",
             ClientReconnect => "CLIENT_RECONNECT",
+            Offline => "OFFLINE",
+            PageHidden => "PAGE_HIDDEN",
+            PageFrozen => "PAGE_FROZEN",
+            Unresponsive { .. } => "SOCKET_UNRESPONSIVE",
+            Wake => "WAKE",
         }
     }
 

@@ -139,6 +139,55 @@ pub enum TokenCallbackError {
     Failed(String),
 }
 
+/// Something the page or the device did that may have killed the socket or made it worth
+/// trying again now. The shell reports these from `online`/`offline`, `visibilitychange`,
+/// `pagehide`/`pageshow` and `freeze`/`resume`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// `navigator.onLine` became true.
+    Online,
+    /// `navigator.onLine` became false.
+    Offline,
+    /// The page became visible.
+    Visible,
+    /// The page became hidden.
+    Hidden,
+    /// `pageshow`; `persisted` when it came back from the back/forward cache.
+    PageShow {
+        /// Restored from the back/forward cache.
+        persisted: bool,
+    },
+    /// `pagehide`; `persisted` when it goes into the back/forward cache.
+    PageHide {
+        /// Going into the back/forward cache.
+        persisted: bool,
+    },
+    /// The browser froze the page.
+    Freeze,
+    /// The browser resumed a frozen page.
+    Resume,
+}
+
+/// What a `waiting` client without a timer waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitingFor {
+    /// The browser to come back online.
+    Online,
+    /// The page to be shown (`pauseWhenHidden`).
+    Visible,
+    /// The page to come back from the back/forward cache or be unfrozen.
+    Resume,
+}
+
+/// Wall-clock time running ahead of the monotonic clock by more than this between two inputs
+/// means the device slept (monotonic clocks stop during suspend on several platforms).
+pub const CLOCK_JUMP_MS: u64 = 10_000;
+
+/// The path of the liveness probe sent after a wake. Any answer, even a 404 error ack, proves
+/// the socket alive; so does any other packet.
+pub const PROBE_PATH: &str = "/v1/ping";
+
 /// The public connection state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -258,6 +307,9 @@ pub enum Event {
         /// While waiting: ms until the next attempt.
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_in: Option<u64>,
+        /// While waiting with no attempt scheduled: what the client waits for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        waiting_for: Option<WaitingFor>,
         /// When, on the caller's clock.
         at: u64,
     },
@@ -338,7 +390,17 @@ pub struct Machine {
     events: VecDeque<Event>,
     stats: Stats,
     /// What the last `State` event said, to emit only changes.
-    reported: (State, Option<Phase>),
+    reported: (State, Option<Phase>, Option<WaitingFor>),
+    /// The browser says it is offline.
+    offline: bool,
+    /// The page is hidden.
+    hidden: bool,
+    /// The page is in the back/forward cache or frozen.
+    suspended: bool,
+    /// The last (monotonic, wall-clock) pair seen, for sleep detection.
+    last_clock: Option<(Instant, u64)>,
+    /// A server's Retry-After: no attempt before this, whatever wakes us.
+    not_before: Option<Instant>,
 }
 
 impl Machine {
@@ -356,7 +418,12 @@ impl Machine {
             commands: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
-            reported: (State::Idle, None),
+            reported: (State::Idle, None, None),
+            offline: false,
+            hidden: false,
+            suspended: false,
+            last_clock: None,
+            not_before: None,
         }
     }
 
@@ -436,7 +503,12 @@ impl Machine {
     /// Starts the first attempt at once. Only from `idle`; otherwise does nothing.
     pub fn start(&mut self, now: Instant) {
         if matches!(self.inner, Inner::Idle) {
-            self.begin_attempt(now);
+            if self.blocked().is_some() {
+                self.inner = Inner::Waiting;
+                self.report_state(now, None);
+            } else {
+                self.begin_attempt(now);
+            }
         }
     }
 
@@ -522,7 +594,12 @@ impl Machine {
                 }
                 Timer::Backoff => {
                     if matches!(self.inner, Inner::Waiting) {
-                        self.begin_attempt(now);
+                        if self.blocked().is_some() {
+                            // Deferred (hidden, offline): wait for the page or the network.
+                            self.report_state(now, None);
+                        } else {
+                            self.begin_attempt(now);
+                        }
                     }
                 }
                 Timer::Heartbeat => {
@@ -532,6 +609,12 @@ impl Machine {
                     }
                 }
                 Timer::Stable => self.failures = 0,
+                Timer::Verify => {
+                    if let (Inner::Connected(_), Some(link)) = (&self.inner, self.link()) {
+                        let timeout_ms = self.config.verify_timeout_ms.min(link.heartbeat_ms);
+                        self.lose(now, Failure::Unresponsive { timeout_ms });
+                    }
+                }
             }
         }
     }
@@ -637,6 +720,7 @@ impl Machine {
         // Any packet at all proves the server alive (socket.io 0.9's rule).
         let deadline = now + link.heartbeat_ms;
         self.timers.set(Timer::Heartbeat, deadline);
+        self.timers.clear(Timer::Verify);
         let packet = match Packet::decode(text) {
             Ok(packet) => packet,
             Err(error) => {
@@ -661,9 +745,198 @@ impl Machine {
         }
     }
 
+    // ----- wakes: network, visibility, page lifecycle, sleep --------------------------------
+
+    /// Reports the wall-clock time (Unix ms) alongside the monotonic `now`; the shell calls it
+    /// before every other input. When the wall clock ran ahead of the monotonic one by more than
+    /// [`CLOCK_JUMP_MS`], the device slept: the socket is verified, an attempt under way is
+    /// restarted, a wait is cut short.
+    pub fn handle_clock(&mut self, now: Instant, wall_ms: u64) {
+        let previous = self.last_clock.replace((now, wall_ms));
+        let Some((then, then_wall)) = previous else {
+            return;
+        };
+        let wall_elapsed = wall_ms.saturating_sub(then_wall);
+        if wall_elapsed.saturating_sub(now.millis_since(then)) <= CLOCK_JUMP_MS {
+            return;
+        }
+        match self.inner {
+            Inner::Connected(_) => self.verify(now),
+            Inner::Connecting(_) => {
+                self.release_current();
+                self.events.push_back(Event::Error {
+                    code: Failure::Wake.code(),
+                    message: Failure::Wake.to_string(),
+                    status: None,
+                    retry: true,
+                });
+                self.inner = Inner::Waiting;
+                self.try_soon(now, Failure::Wake.code());
+            }
+            Inner::Waiting => self.try_soon(now, Failure::Wake.code()),
+            Inner::Idle | Inner::Failed | Inner::Closed => {}
+        }
+    }
+
+    /// A network, visibility or page-lifecycle change (see [`Wake`]).
+    pub fn handle_wake(&mut self, now: Instant, wake: Wake) {
+        match wake {
+            Wake::Offline => {
+                if !self.offline {
+                    self.offline = true;
+                    self.hold(now, Failure::Offline);
+                }
+            }
+            Wake::Online => {
+                if std::mem::replace(&mut self.offline, false) {
+                    self.try_soon(now, "ONLINE");
+                } else {
+                    self.verify(now);
+                }
+            }
+            Wake::Hidden => {
+                self.hidden = true;
+                self.report_state(now, None);
+            }
+            Wake::Visible => {
+                let was_hidden = std::mem::replace(&mut self.hidden, false);
+                self.verify(now);
+                if was_hidden {
+                    self.try_soon(now, "VISIBLE");
+                }
+            }
+            Wake::PageHide { .. } => {
+                self.suspended = true;
+                self.hold(now, Failure::PageHidden);
+            }
+            Wake::Freeze => {
+                self.suspended = true;
+                self.hold(now, Failure::PageFrozen);
+            }
+            Wake::PageShow { persisted: false } => {}
+            Wake::PageShow { persisted: true } | Wake::Resume => {
+                if std::mem::replace(&mut self.suspended, false) {
+                    self.try_soon(now, "RESUME");
+                } else {
+                    self.verify(now);
+                }
+            }
+        }
+    }
+
+    /// What keeps a waiting client from attempting, if anything.
+    fn blocked(&self) -> Option<WaitingFor> {
+        if self.suspended {
+            Some(WaitingFor::Resume)
+        } else if self.offline {
+            Some(WaitingFor::Online)
+        } else if self.hidden && self.config.pause_when_hidden {
+            Some(WaitingFor::Visible)
+        } else {
+            None
+        }
+    }
+
+    /// Stops using the network for now (offline, hidden into the back/forward cache, frozen).
+    /// A live socket is left cleanly when the page goes away; when offline it is only closed,
+    /// since nothing can be sent.
+    fn hold(&mut self, now: Instant, failure: Failure) {
+        let clean = !matches!(failure, Failure::Offline);
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
+            Inner::Connected(live) => {
+                if clean {
+                    self.send(live.link.conn, Packet::disconnect().encode());
+                    self.end_session(&live.link.app_token);
+                }
+                self.release_link(live.link);
+                self.clear_attempt_timers();
+                self.stats.disconnects += 1;
+                self.events.push_back(Event::Disconnect {
+                    reason: failure.to_string(),
+                    code: failure.code(),
+                    will_reconnect: true,
+                });
+                self.attempt = 1;
+                self.schedule(now, failure.code(), None);
+            }
+            Inner::Connecting(step) => {
+                if let (Some(app_token), true) = (self.release_step(step), clean) {
+                    self.end_session(&app_token);
+                }
+                self.clear_attempt_timers();
+                self.events.push_back(Event::Error {
+                    code: failure.code(),
+                    message: failure.to_string(),
+                    status: None,
+                    retry: true,
+                });
+                self.schedule(now, failure.code(), None);
+            }
+            Inner::Waiting => {
+                self.inner = Inner::Waiting;
+                self.timers.clear(Timer::Backoff);
+                self.report_state(now, None);
+            }
+            other => self.inner = other,
+        }
+    }
+
+    /// Conditions changed for the better: a waiting client attempts soon, with a short full
+    /// jitter (so clients woken by the same event spread out), a fresh backoff, and never
+    /// before a server's Retry-After.
+    fn try_soon(&mut self, now: Instant, cause: &'static str) {
+        if !matches!(self.inner, Inner::Waiting) || self.blocked().is_some() {
+            return;
+        }
+        let mut until = now
+            + self
+                .rng
+                .below_inclusive(self.config.backoff.initial_delay_ms);
+        if let Some(not_before) = self.not_before.filter(|&t| t > now) {
+            until = until.max(not_before);
+        }
+        if self
+            .timers
+            .get(Timer::Backoff)
+            .is_some_and(|pending| pending <= until)
+        {
+            return;
+        }
+        self.failures = 0;
+        self.timers.set(Timer::Backoff, until);
+        let delay_ms = until.millis_since(now);
+        self.events.push_back(Event::Reconnecting {
+            attempt: self.attempt,
+            delay_ms,
+            cause,
+        });
+        self.report_state(now, Some(delay_ms));
+    }
+
+    /// Checks that a live socket still works: sends a probe; any packet before the deadline
+    /// proves it alive, silence replaces it.
+    fn verify(&mut self, now: Instant) {
+        if self.timers.get(Timer::Verify).is_some() {
+            return;
+        }
+        let Inner::Connected(live) = &mut self.inner else {
+            return;
+        };
+        let ack = live.link.take_ack();
+        let timeout_ms = self.config.verify_timeout_ms.min(live.link.heartbeat_ms);
+        let request = Request::new(Method::Get, PROBE_PATH)
+            .with_header("App-Token", live.link.app_token.expose())
+            .with_header("Respoke-SDK", &self.config.sdk);
+        let frame = request.to_packet(ack).encode();
+        let conn = live.link.conn;
+        self.send(conn, frame);
+        self.timers.set(Timer::Verify, now + timeout_ms);
+    }
+
     // ----- the attempt, step by step -------------------------------------------------------
 
     fn begin_attempt(&mut self, now: Instant) {
+        self.not_before = None;
         self.stats.attempts += 1;
         let req = self.next_request_id();
         match &self.config.token_source {
@@ -924,6 +1197,15 @@ impl Machine {
     }
 
     fn schedule(&mut self, now: Instant, cause: &'static str, retry_after_ms: Option<u64>) {
+        if let Some(ms) = retry_after_ms {
+            self.not_before = Some(now + ms.min(self.config.max_retry_after_ms));
+        }
+        if self.blocked().is_some() {
+            // Offline, hidden or suspended: no timer; the matching wake schedules the attempt.
+            self.timers.clear(Timer::Backoff);
+            self.inner = Inner::Waiting;
+            return self.report_state(now, None);
+        }
         let jitter = self.config.backoff.delay_ms(self.failures, &mut self.rng);
         self.failures = self.failures.saturating_add(1);
         // A Retry-After is a floor; the jitter on top keeps clients that got the same
@@ -1008,6 +1290,7 @@ impl Machine {
             Timer::Heartbeat,
             Timer::Stable,
             Timer::Backoff,
+            Timer::Verify,
         ] {
             self.timers.clear(timer);
         }
@@ -1069,7 +1352,11 @@ impl Machine {
     /// Emits a `State` event when the state or phase changed (always when waiting, since
     /// `retryIn` is news).
     fn report_state(&mut self, now: Instant, retry_in: Option<u64>) {
-        let current = (self.state(), self.phase());
+        let waiting_for = match self.inner {
+            Inner::Waiting if self.timers.get(Timer::Backoff).is_none() => self.blocked(),
+            _ => None,
+        };
+        let current = (self.state(), self.phase(), waiting_for);
         if current == self.reported && retry_in.is_none() {
             return;
         }
@@ -1083,6 +1370,7 @@ impl Machine {
             phase: current.1,
             attempt,
             retry_in,
+            waiting_for,
             at: now.as_millis(),
         });
     }

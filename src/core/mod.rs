@@ -3,6 +3,7 @@
 //! The caller feeds it input with the current time and drains what it wants done:
 //!
 //! * input: [`Machine::start`], [`Machine::disconnect`], [`Machine::reconnect`] (from the app);
+//!   [`Machine::handle_wake`] and [`Machine::handle_clock`] (page lifecycle, network, sleep);
 //!   [`Machine::handle_http`], [`Machine::handle_token`], [`Machine::handle_socket_open`],
 //!   [`Machine::handle_socket_message`], [`Machine::handle_socket_close`] (from the shell);
 //!   [`Machine::handle_timeout`] (when [`Machine::poll_timeout`] is due).
@@ -31,7 +32,7 @@ pub use config::{Config, Credentials, TokenSource, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Failure, Stage};
 pub use machine::{
     Command, ConnId, Event, HttpError, HttpMethod, HttpRequest, HttpResponse, Machine, Phase,
-    RequestId, State, Stats, TokenCallbackError,
+    RequestId, State, Stats, TokenCallbackError, WaitingFor, Wake, CLOCK_JUMP_MS, PROBE_PATH,
 };
 pub use time::Instant;
 pub use token::Token;

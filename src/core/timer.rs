@@ -15,20 +15,24 @@ pub enum Timer {
     Heartbeat = 3,
     /// The connection stayed up long enough to reset the backoff counter.
     Stable = 4,
+    /// A verification probe (after a wake) must be answered by then.
+    Verify = 5,
 }
 
-const ALL: [Timer; 5] = [
+const COUNT: usize = 6;
+const ALL: [Timer; COUNT] = [
     Timer::Token,
     Timer::Attempt,
     Timer::Backoff,
     Timer::Heartbeat,
     Timer::Stable,
+    Timer::Verify,
 ];
 
 /// A fixed table of optional deadlines.
 #[derive(Debug, Default, Clone)]
 pub struct Timers {
-    deadlines: [Option<Instant>; 5],
+    deadlines: [Option<Instant>; COUNT],
 }
 
 impl Timers {
@@ -44,7 +48,7 @@ impl Timers {
 
     /// Cancels every deadline.
     pub fn clear_all(&mut self) {
-        self.deadlines = [None; 5];
+        self.deadlines = [None; COUNT];
     }
 
     /// The deadline of `timer`, if set.

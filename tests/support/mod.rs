@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use respoke_client::core::{
     Command, Config, ConnId, Credentials, Event, HttpError, HttpMethod, HttpRequest, HttpResponse,
-    Instant, Machine, RequestId, State, TokenCallbackError, TokenSource,
+    Instant, Machine, RequestId, State, TokenCallbackError, TokenSource, Wake,
 };
 use respoke_protocol::packet::Packet;
 
@@ -247,6 +247,24 @@ impl World {
     pub fn reconnect(&mut self) {
         self.restarting = true;
         self.step(|m, now| m.reconnect(now));
+    }
+
+    /// The page or the network changed.
+    pub fn wake(&mut self, wake: Wake) {
+        self.step(|m, now| m.handle_wake(now, wake));
+    }
+
+    /// The device slept for `ms`: the wall clock jumps, the monotonic clock does not.
+    pub fn sleep_device(&mut self, ms: u64) {
+        self.wall_ms += ms;
+        let wall = self.wall_ms;
+        self.step(|m, now| m.handle_clock(now, wall));
+    }
+
+    /// Tells the machine the current (monotonic, wall) pair.
+    pub fn tick_clock(&mut self) {
+        let wall = self.wall_ms;
+        self.step(|m, now| m.handle_clock(now, wall));
     }
 
     pub fn start(&mut self) {

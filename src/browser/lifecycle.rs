@@ -1,0 +1,111 @@
+//! Page lifecycle and network listeners, registered once per client and removed when it ends:
+//! `online`/`offline`, `pagehide`/`pageshow` on `window`; `visibilitychange`, `freeze`,
+//! `resume` on `document`. Each only pushes a [`Wake`] into the driver's channel.
+
+use futures_channel::mpsc::UnboundedSender;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, EventTarget, PageTransitionEvent};
+
+use super::counters;
+use super::driver::Input;
+use crate::core::Wake;
+
+type Listener = (
+    EventTarget,
+    &'static str,
+    Closure<dyn FnMut(web_sys::Event)>,
+);
+
+/// The registered listeners; dropping this removes them all.
+pub struct Lifecycle {
+    listeners: Vec<Listener>,
+}
+
+impl Lifecycle {
+    /// Registers the listeners, and returns the wakes that describe the page right now
+    /// (offline, hidden) for the core to know before it starts.
+    pub fn register(inputs: &UnboundedSender<Input>) -> (Lifecycle, Vec<Wake>) {
+        let mut lifecycle = Lifecycle {
+            listeners: Vec::new(),
+        };
+        let mut initial = Vec::new();
+        let Some(window) = web_sys::window() else {
+            return (lifecycle, initial);
+        };
+        if !window.navigator().on_line() {
+            initial.push(Wake::Offline);
+        }
+        let window_target: EventTarget = window.clone().into();
+        lifecycle.add(&window_target, "online", inputs, |_| Some(Wake::Online));
+        lifecycle.add(&window_target, "offline", inputs, |_| Some(Wake::Offline));
+        lifecycle.add(&window_target, "pagehide", inputs, |event| {
+            Some(Wake::PageHide {
+                persisted: persisted(&event),
+            })
+        });
+        lifecycle.add(&window_target, "pageshow", inputs, |event| {
+            Some(Wake::PageShow {
+                persisted: persisted(&event),
+            })
+        });
+        if let Some(document) = window.document() {
+            if document.hidden() {
+                initial.push(Wake::Hidden);
+            }
+            let document_target: EventTarget = document.clone().into();
+            lifecycle.add(&document_target, "visibilitychange", inputs, move |_| {
+                Some(if document_hidden(&document) {
+                    Wake::Hidden
+                } else {
+                    Wake::Visible
+                })
+            });
+            lifecycle.add(&document_target, "freeze", inputs, |_| Some(Wake::Freeze));
+            lifecycle.add(&document_target, "resume", inputs, |_| Some(Wake::Resume));
+        }
+        (lifecycle, initial)
+    }
+
+    fn add(
+        &mut self,
+        target: &EventTarget,
+        name: &'static str,
+        inputs: &UnboundedSender<Input>,
+        to_wake: impl Fn(web_sys::Event) -> Option<Wake> + 'static,
+    ) {
+        let tx = inputs.clone();
+        let closure: Closure<dyn FnMut(web_sys::Event)> = Closure::new(move |event| {
+            if let Some(wake) = to_wake(event) {
+                let _ = tx.unbounded_send(Input::Wake(wake));
+            }
+        });
+        if target
+            .add_event_listener_with_callback(name, closure.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            counters::DOM_LISTENERS.inc();
+            self.listeners.push((target.clone(), name, closure));
+        }
+    }
+}
+
+impl Drop for Lifecycle {
+    fn drop(&mut self) {
+        for (target, name, closure) in self.listeners.drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            counters::DOM_LISTENERS.dec();
+        }
+    }
+}
+
+fn persisted(event: &web_sys::Event) -> bool {
+    event
+        .dyn_ref::<PageTransitionEvent>()
+        .is_some_and(PageTransitionEvent::persisted)
+}
+
+fn document_hidden(document: &Document) -> bool {
+    document.hidden()
+}
