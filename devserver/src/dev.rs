@@ -1,5 +1,5 @@
 //! Development controls under `/dev/` (loopback peers only): drop, outage, injected exchange
-//! failures, stall, reset, and the counters.
+//! failures, stall, ack delay, reset, and the counters.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +30,7 @@ pub fn router(state: Arc<RespokeState>) -> Router {
         .route("/dev/outage", post(outage))
         .route("/dev/fail-session-tokens", post(fail_session_tokens))
         .route("/dev/stall", post(stall))
+        .route("/dev/ack-delay", post(ack_delay))
         .route("/dev/reset", post(reset))
         .route("/dev/state", get(controls))
         .layer(DefaultBodyLimit::max(16 * 1024))
@@ -141,7 +142,26 @@ async fn stall(
     ))
 }
 
-/// `POST /dev/reset`: end outage, stalls and injected failures (counters stay).
+/// `POST /dev/ack-delay {"seconds","endpointId"?}`: the acks of socket requests (all sockets,
+/// or one endpoint's) are held back `seconds` (fractions allowed; 0 removes the delay). The
+/// requests themselves take effect at once - messages are delivered, groups joined - only
+/// the answer is late, and it is lost if the socket closes first. Pushed events and
+/// heartbeats are not delayed. An endpoint's own delay wins over the global one.
+async fn ack_delay(
+    State(state): DevState,
+    JsonBody(body): JsonBody<Seconds>,
+) -> Result<Json<Value>, ApiError> {
+    // Validated like every other control; fractions are kept.
+    whole_seconds(body.seconds)?;
+    let delay = std::time::Duration::from_secs_f64(body.seconds);
+    state.set_ack_delay(body.endpoint_id.as_deref(), delay);
+    tracing::info!(seconds = body.seconds, endpoint = ?body.endpoint_id, "dev: ack-delay");
+    Ok(Json(
+        json!({"seconds": body.seconds, "endpointId": body.endpoint_id}),
+    ))
+}
+
+/// `POST /dev/reset`: end outage, stalls, injected failures and ack delays (counters stay).
 async fn reset(State(state): DevState) -> Json<Value> {
     state.reset_controls();
     tracing::info!("dev: reset");

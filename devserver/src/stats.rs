@@ -35,6 +35,14 @@ pub struct EndpointStats {
     pub session_tokens_deleted: u64,
     /// `delete /v1/connections/<id>` requests over the socket.
     pub connections_deleted: u64,
+    /// Text messages this endpoint sent: accepted `post /v1/messages` and
+    /// `post /v1/channels/<group>/publish/` requests.
+    pub messages_sent: u64,
+    /// `message` and `pubsub` events written to this endpoint's sockets (one per socket).
+    pub messages_delivered: u64,
+    /// Requests (events) this endpoint's sockets sent and the server handled, failed ones
+    /// included; a stalled socket's ignored requests are not counted.
+    pub requests: u64,
     /// The last few tokenIds exchanged, oldest first.
     pub last_token_ids: VecDeque<String>,
 }
@@ -63,6 +71,12 @@ pub struct StatsSnapshot {
     pub app_token_requests: u64,
     /// Of those, the ones answered 401 or 403.
     pub app_token_requests_unauthorized: u64,
+    /// Text messages sent, all endpoints (see [`EndpointStats::messages_sent`]).
+    pub messages_sent: u64,
+    /// `message` and `pubsub` events written to sockets, all endpoints.
+    pub messages_delivered: u64,
+    /// Socket requests handled, all endpoints.
+    pub requests: u64,
     /// Per endpoint.
     pub endpoints: BTreeMap<String, EndpointStats>,
 }
@@ -191,6 +205,36 @@ impl Stats {
         self.update(Some(endpoint), |_, e| {
             if let Some(e) = e {
                 e.connections_deleted += 1;
+            }
+        });
+    }
+
+    /// `endpoint` sent a text message (1:1 or to a group).
+    pub fn message_sent(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.messages_sent += 1;
+            if let Some(e) = e {
+                e.messages_sent += 1;
+            }
+        });
+    }
+
+    /// A `message` or `pubsub` event was written to a socket of `endpoint`.
+    pub fn message_delivered(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.messages_delivered += 1;
+            if let Some(e) = e {
+                e.messages_delivered += 1;
+            }
+        });
+    }
+
+    /// A socket of `endpoint` sent a request that was handled.
+    pub fn request_handled(&self, endpoint: &str) {
+        self.update(Some(endpoint), |s, e| {
+            s.requests += 1;
+            if let Some(e) = e {
+                e.requests += 1;
             }
         });
     }

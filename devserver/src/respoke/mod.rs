@@ -1,5 +1,6 @@
 //! The Respoke side: REST, the socket.io 0.9 WebSocket and Sails over it.
 
+pub mod hub;
 pub mod routes;
 pub mod socket;
 pub mod state;

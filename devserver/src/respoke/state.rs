@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
 use crate::lock;
+use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::stats::Stats;
 
 /// How long spent and expired tokenIds are remembered (to answer "already used").
@@ -52,21 +53,27 @@ pub struct PendingSocket {
     created: Instant,
 }
 
-/// What the controls and the app can ask of a live socket's task.
+/// What the controls, the app and other sockets can ask of a live socket's task.
 #[derive(Debug, Clone)]
 pub enum SocketCommand {
     /// Send this packet text (unless stalled).
     Send(String),
+    /// Send this `message` or `pubsub` event (unless stalled); counted in
+    /// `messagesDelivered` once written.
+    Deliver(String),
     /// Send `0::` and close.
     Close,
 }
 
-/// A live socket as the registry sees it.
+/// A live socket, as [`RespokeState::register_socket`] hands it to its task.
 #[derive(Debug)]
-struct SocketEntry {
-    endpoint_id: String,
-    app_token: String,
-    commands: mpsc::UnboundedSender<SocketCommand>,
+pub struct RegisteredSocket {
+    /// The socket's id in the hub.
+    pub id: SocketId,
+    /// Its connection id (what `post /v1/connections` answers).
+    pub connection_id: String,
+    /// Commands for the socket's task.
+    pub commands: mpsc::UnboundedReceiver<SocketCommand>,
 }
 
 /// `/dev/fail-session-tokens`: the next `remaining` exchanges fail with `status`.
@@ -86,6 +93,8 @@ struct Controls {
     stall_all_until: Option<Instant>,
     stall_endpoints: HashMap<String, Instant>,
     fail_session_tokens: Option<FailPlan>,
+    ack_delay_all: Option<Duration>,
+    ack_delay_endpoints: HashMap<String, Duration>,
 }
 
 /// Why an exchange of a tokenId failed.
@@ -122,7 +131,7 @@ pub struct RespokeState {
     tokens: Mutex<HashMap<String, TokenRecord>>,
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, PendingSocket>>,
-    sockets: Mutex<HashMap<u64, SocketEntry>>,
+    hub: Mutex<Hub>,
     next_socket_id: AtomicU64,
     controls: Mutex<Controls>,
 }
@@ -137,7 +146,7 @@ impl RespokeState {
             tokens: Mutex::default(),
             sessions: Mutex::default(),
             pending: Mutex::default(),
-            sockets: Mutex::default(),
+            hub: Mutex::default(),
             next_socket_id: AtomicU64::new(1),
             controls: Mutex::default(),
         }
@@ -232,9 +241,9 @@ impl RespokeState {
     /// Ends a session and closes its sockets; returns it if it existed.
     pub fn end_session(&self, app_token: &str) -> Option<Session> {
         let session = lock(&self.sessions).remove(app_token)?;
-        let sockets = lock(&self.sockets);
-        for entry in sockets.values().filter(|e| e.app_token == app_token) {
-            let _ = entry.commands.send(SocketCommand::Close);
+        let hub = lock(&self.hub);
+        for commands in hub.senders(|_, token| token == app_token) {
+            let _ = commands.send(SocketCommand::Close);
         }
         Some(session)
     }
@@ -266,61 +275,53 @@ impl RespokeState {
             .filter(|p| p.created.elapsed() < keep)
     }
 
-    /// Registers a live socket; returns its id and the receiver of its commands.
-    pub fn register_socket(
-        &self,
-        endpoint_id: &str,
-        app_token: &str,
-    ) -> (u64, mpsc::UnboundedReceiver<SocketCommand>) {
+    /// Registers a live socket with a fresh connection id.
+    pub fn register_socket(&self, endpoint_id: &str, app_token: &str) -> RegisteredSocket {
         let id = self.next_socket_id.fetch_add(1, Ordering::Relaxed);
+        let connection_id = guid();
         let (tx, rx) = mpsc::unbounded_channel();
-        lock(&self.sockets).insert(
-            id,
-            SocketEntry {
-                endpoint_id: endpoint_id.to_owned(),
-                app_token: app_token.to_owned(),
-                commands: tx,
-            },
-        );
+        lock(&self.hub).register(id, endpoint_id, app_token, &connection_id, tx);
         self.stats.socket_opened(endpoint_id);
-        (id, rx)
-    }
-
-    /// Forgets a socket that closed.
-    pub fn unregister_socket(&self, id: u64) {
-        let entry = lock(&self.sockets).remove(&id);
-        if let Some(entry) = entry {
-            self.stats.socket_closed(&entry.endpoint_id);
+        RegisteredSocket {
+            id,
+            connection_id,
+            commands: rx,
         }
     }
 
-    /// Sends `packet` to every live socket of `endpoint_id`; returns how many.
-    pub fn send_to_endpoint(&self, endpoint_id: &str, packet: &str) -> usize {
-        let sockets = lock(&self.sockets);
-        sockets
-            .values()
-            .filter(|e| e.endpoint_id == endpoint_id)
-            .filter(|e| {
-                e.commands
-                    .send(SocketCommand::Send(packet.to_owned()))
-                    .is_ok()
-            })
-            .count()
+    /// Forgets a socket that closed: its groups, its observations, its presence (observers
+    /// learn it is `unavailable`).
+    pub fn unregister_socket(&self, id: SocketId) {
+        let mut hub = lock(&self.hub);
+        if let Some((endpoint_id, deliveries)) = hub.unregister(id) {
+            hub.dispatch(&deliveries);
+            drop(hub);
+            self.stats.socket_closed(&endpoint_id);
+        }
+    }
+
+    /// Runs `operation` on the routing table and dispatches the deliveries it returns, under
+    /// one lock (so every socket sees concurrent operations' events in one order). Returns the
+    /// operation's result and how many deliveries were queued.
+    pub fn route<R>(&self, operation: impl FnOnce(&mut Hub) -> (R, Vec<Delivery>)) -> (R, usize) {
+        let mut hub = lock(&self.hub);
+        let (result, deliveries) = operation(&mut hub);
+        let queued = hub.dispatch(&deliveries);
+        (result, queued)
     }
 
     /// Closes (`0::` then close) every socket, or those of one endpoint; returns how many.
     pub fn drop_sockets(&self, endpoint_id: Option<&str>) -> usize {
-        let sockets = lock(&self.sockets);
-        sockets
-            .values()
-            .filter(|e| endpoint_id.map_or(true, |id| e.endpoint_id == id))
-            .filter(|e| e.commands.send(SocketCommand::Close).is_ok())
+        let hub = lock(&self.hub);
+        hub.senders(|endpoint, _| endpoint_id.map_or(true, |id| endpoint == id))
+            .into_iter()
+            .filter(|commands| commands.send(SocketCommand::Close).is_ok())
             .count()
     }
 
     /// Live sockets now.
     pub fn live_sockets(&self) -> usize {
-        lock(&self.sockets).len()
+        lock(&self.hub).len()
     }
 
     /// Starts an outage of `secs`: closes every socket; handshakes and exchanges get 503.
@@ -358,6 +359,32 @@ impl RespokeState {
                 .is_some_and(|t| *t > now)
     }
 
+    /// Delays the acks of every socket, or one endpoint's, by `delay` (zero removes the delay).
+    pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) {
+        let mut controls = lock(&self.controls);
+        let delay = (!delay.is_zero()).then_some(delay);
+        match (endpoint_id, delay) {
+            (Some(id), Some(delay)) => {
+                controls.ack_delay_endpoints.insert(id.to_owned(), delay);
+            }
+            (Some(id), None) => {
+                controls.ack_delay_endpoints.remove(id);
+            }
+            (None, delay) => controls.ack_delay_all = delay,
+        }
+    }
+
+    /// How long acks to `endpoint_id`'s sockets are held back now: its own delay if one was
+    /// set, else the global one.
+    pub fn ack_delay(&self, endpoint_id: &str) -> Option<Duration> {
+        let controls = lock(&self.controls);
+        controls
+            .ack_delay_endpoints
+            .get(endpoint_id)
+            .copied()
+            .or(controls.ack_delay_all)
+    }
+
     /// Makes the next exchanges fail.
     pub fn fail_session_tokens(&self, plan: FailPlan) {
         lock(&self.controls).fail_session_tokens = (plan.remaining > 0).then_some(plan);
@@ -375,7 +402,7 @@ impl RespokeState {
         Some(taken)
     }
 
-    /// Clears outage, stalls and injected failures (not the counters).
+    /// Clears outage, stalls, injected failures and ack delays (not the counters).
     pub fn reset_controls(&self) {
         *lock(&self.controls) = Controls::default();
     }
@@ -395,6 +422,12 @@ impl RespokeState {
             "stallAllRemainingSecs": controls.stall_all_until.and_then(remaining_secs),
             "stalledEndpoints": stalled,
             "failSessionTokensRemaining": controls.fail_session_tokens.as_ref().map(|p| p.remaining),
+            "ackDelaySecs": controls.ack_delay_all.map(|d| d.as_secs_f64()),
+            "ackDelayEndpoints": controls
+                .ack_delay_endpoints
+                .iter()
+                .map(|(id, d)| (id.clone(), d.as_secs_f64()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         })
     }
 }

@@ -136,6 +136,7 @@ impl Harness {
         Ws {
             stream,
             next_ack_id: 1,
+            held: std::collections::VecDeque::new(),
         }
     }
 
@@ -215,6 +216,8 @@ impl Harness {
 pub struct Ws {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_ack_id: u64,
+    /// Events that arrived while a request waited for its ack, handed out first.
+    held: std::collections::VecDeque<Packet>,
 }
 
 /// What came off the socket.
@@ -239,6 +242,9 @@ impl Ws {
 
     /// The next packet, the close, or a timeout.
     pub async fn receive(&mut self, within: Duration) -> Received {
+        if let Some(packet) = self.held.pop_front() {
+            return Received::Packet(packet);
+        }
         loop {
             match tokio::time::timeout(within, self.stream.next()).await {
                 Err(_) => return Received::TimedOut,
@@ -281,18 +287,53 @@ impl Ws {
         assert_eq!(self.next_non_heartbeat(within).await, Received::Closed);
     }
 
-    /// Sends a Sails request and waits for its ack; returns the raw ack args.
+    /// Sends a Sails request and waits for its ack; returns the raw ack args. Events that
+    /// arrive meanwhile are kept for [`Ws::receive`]; other packets are dropped.
     pub async fn request_raw(&mut self, request: &Request) -> String {
+        let id = self.send_request(request).await;
+        self.ack(id, Duration::from_secs(5)).await
+    }
+
+    /// Sends a Sails request with the next ack id; returns the id.
+    pub async fn send_request(&mut self, request: &Request) -> u64 {
         let id = self.next_ack_id;
         self.next_ack_id += 1;
         self.send(&request.to_packet(id)).await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
+        id
+    }
+
+    /// Waits for the ack of request `id`; returns its raw args. Events that arrive meanwhile
+    /// are kept for [`Ws::receive`].
+    pub async fn ack(&mut self, id: u64, within: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut events = Vec::new();
+        let result = loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.receive(left).await {
-                Received::Packet(Packet::Ack { ack_id, args, .. }) if ack_id == id => return args,
-                Received::Packet(_) => continue,
-                other => panic!("no ack for request {id}: {other:?}"),
+            let received = match self.stream_receive(left).await {
+                Some(received) => received,
+                None => break None,
+            };
+            match received {
+                Packet::Ack { ack_id, args, .. } if ack_id == id => break Some(args),
+                event @ Packet::Event { .. } => events.push(event),
+                _ => continue,
+            }
+        };
+        self.held.extend(events);
+        result.unwrap_or_else(|| panic!("no ack for request {id}"))
+    }
+
+    /// The next packet straight off the stream (held events not consulted).
+    async fn stream_receive(&mut self, within: Duration) -> Option<Packet> {
+        loop {
+            match tokio::time::timeout(within, self.stream.next()).await {
+                Err(_) | Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                    return None
+                }
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    return Some(Packet::decode(text.as_str()).expect("valid packet"))
+                }
+                Ok(Some(Ok(_))) => continue,
             }
         }
     }

@@ -24,7 +24,7 @@ async fn drop_all_or_one_endpoint() {
     assert_eq!(reply["dropped"], 1);
     a.expect_dropped(Duration::from_secs(2)).await;
     // b is untouched: it still answers requests.
-    let r = b.request(Method::Post, "/v1/presence", json!({})).await;
+    let r = b.request(Method::Get, "/v1/turn", json!({})).await;
     assert_eq!(r.status_code, 200);
     let mut c = h.open_socket(&h.app_token("c@x").await).await;
     let reply = h.dev("drop", json!({})).await;
@@ -161,7 +161,11 @@ async fn stall_silences_sockets_then_they_resume() {
         Some(Packet::Heartbeat)
     );
     let r = stalled
-        .request(Method::Post, "/v1/presence", json!({}))
+        .request(
+            Method::Post,
+            "/v1/presence",
+            json!({"presence": {"type": "available"}}),
+        )
         .await;
     assert_eq!(r.status_code, 200);
 

@@ -6,5 +6,6 @@ mod common;
 mod cors;
 mod dev_controls;
 mod errors;
+mod session;
 mod socket;
 mod tokens;

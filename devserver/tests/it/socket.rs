@@ -129,15 +129,21 @@ async fn every_request_gets_an_ack() {
     assert_eq!(missing.status_code, 404);
     assert!(missing.is_error());
     // respoke.js's other routes are answered.
+    for url in ["/v1/turn", "/v1/call-debugs"] {
+        let r = ws.request(Method::Post, url, json!({})).await;
+        assert_eq!(r.status_code, 200, "{url}");
+    }
+    // Routes with a body answer a missing one with a 400 validation error.
     for url in [
-        "/v1/turn",
         "/v1/groups/",
         "/v1/presenceobservers",
         "/v1/signaling",
-        "/v1/call-debugs",
+        "/v1/messages",
+        "/v1/presence",
     ] {
         let r = ws.request(Method::Post, url, json!({})).await;
-        assert_eq!(r.status_code, 200, "{url}");
+        assert_eq!(r.status_code, 400, "{url}");
+        assert_eq!(r.body["error"], "Validation Error.", "{url}");
     }
     // Object envelope, `params`, full URL.
     let request = json!({"url": "http://127.0.0.1:1/v1/presence/", "params": {"presence": {"type": "available"}}});
@@ -169,7 +175,7 @@ async fn every_request_gets_an_ack() {
     // Garbage packets are ignored, the socket lives on.
     ws.send_text("nonsense").await;
     ws.send_text("").await;
-    let r = ws.request(Method::Post, "/v1/presence", json!({})).await;
+    let r = ws.request(Method::Get, "/v1/turn", json!({})).await;
     assert_eq!(r.status_code, 200);
 }
 

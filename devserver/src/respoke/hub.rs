@@ -1,0 +1,627 @@
+//! The routing table of the socket side: live connections, group membership, connection
+//! presence and presence observers.
+//!
+//! Plain data, no IO: every operation returns the [`Delivery`]s it causes, and
+//! [`Hub::dispatch`] hands them to the sockets' tasks. [`crate::RespokeState`] keeps the hub
+//! under one lock and dispatches while holding it, so every socket sees the events of
+//! concurrent operations in one order.
+//!
+//! Semantics (what respoke.js 1.56.0 expects, see `respoke_protocol::push`):
+//!
+//! * One connection per socket; its id is minted when the socket opens and returned by
+//!   `post /v1/connections`.
+//! * A message goes to every live connection of `to` (or only `toConnection`); with `ccSelf`
+//!   a copy (header `toOriginal`) goes to the sender's other connections.
+//! * Membership is per connection. A `join` event goes to every member, the joining
+//!   connection included; a `leave` event to the remaining members. Membership ends when the
+//!   socket does.
+//! * `pubsub` goes to every member connection except the publishing one; only members may
+//!   publish.
+//! * Each connection has a presence (`unavailable` until it sets one). Observers of an endpoint
+//!   get a `presence` event for each change of any of its connections, and `unavailable` for a
+//!   connection whose socket ends. Observation is per socket and ends with it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use respoke_protocol::push::{
+    MembershipEvent, MessageEvent, ObservedPresence, Presence, PresenceEvent, PubSubEvent,
+    SendMessage, SendSignal, SignalEvent, SignalHeader, Subscriber,
+};
+use respoke_protocol::PushEvent;
+use tokio::sync::mpsc;
+
+use crate::respoke::state::SocketCommand;
+
+/// A live socket's id (per server run).
+pub type SocketId = u64;
+
+/// One event for one socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The receiving socket.
+    pub socket: SocketId,
+    /// What it receives.
+    pub event: PushEvent,
+}
+
+impl Delivery {
+    /// Whether this is a text message (`message` or `pubsub`): counted in `messagesDelivered`.
+    pub fn is_message(&self) -> bool {
+        matches!(self.event, PushEvent::Message(_) | PushEvent::PubSub(_))
+    }
+}
+
+/// Why a publish was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishError {
+    /// Nobody is in the group.
+    UnknownGroup,
+    /// The publishing connection is not a member.
+    NotMember,
+}
+
+/// A live socket as the hub sees it.
+#[derive(Debug)]
+struct Connection {
+    endpoint_id: String,
+    app_token: String,
+    connection_id: String,
+    commands: mpsc::UnboundedSender<SocketCommand>,
+    /// `None` until the connection sets one: reported as `unavailable`.
+    presence: Option<Presence>,
+    groups: BTreeSet<String>,
+    observing: BTreeSet<String>,
+}
+
+impl Connection {
+    fn presence(&self) -> Presence {
+        self.presence.clone().unwrap_or_else(Presence::unavailable)
+    }
+}
+
+/// The routing table.
+#[derive(Debug, Default)]
+pub struct Hub {
+    connections: BTreeMap<SocketId, Connection>,
+    /// Group -> member sockets.
+    groups: BTreeMap<String, BTreeSet<SocketId>>,
+    /// Observed endpoint -> observing sockets.
+    observers: HashMap<String, BTreeSet<SocketId>>,
+}
+
+impl Hub {
+    /// Adds a live socket with its connection id.
+    pub fn register(
+        &mut self,
+        socket: SocketId,
+        endpoint_id: &str,
+        app_token: &str,
+        connection_id: &str,
+        commands: mpsc::UnboundedSender<SocketCommand>,
+    ) {
+        self.connections.insert(
+            socket,
+            Connection {
+                endpoint_id: endpoint_id.to_owned(),
+                app_token: app_token.to_owned(),
+                connection_id: connection_id.to_owned(),
+                commands,
+                presence: None,
+                groups: BTreeSet::new(),
+                observing: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// Removes a socket that ended: it leaves its groups (a `leave` to the remaining members),
+    /// stops observing, and its observers learn that the connection is `unavailable`.
+    /// Returns its endpoint and the deliveries; `None` if it was not registered.
+    pub fn unregister(&mut self, socket: SocketId) -> Option<(String, Vec<Delivery>)> {
+        let groups: Vec<String> = self
+            .connections
+            .get(&socket)?
+            .groups
+            .iter()
+            .cloned()
+            .collect();
+        let mut deliveries = self.leave(socket, &groups);
+        let connection = self.connections.remove(&socket)?;
+        for endpoint in &connection.observing {
+            self.remove_observer(endpoint, socket);
+        }
+        let event = PresenceEvent::new(
+            &connection.endpoint_id,
+            &connection.connection_id,
+            Presence::unavailable(),
+        );
+        deliveries.extend(self.to_observers(&connection.endpoint_id, PushEvent::Presence(event)));
+        Some((connection.endpoint_id, deliveries))
+    }
+
+    /// The connection id of a socket.
+    pub fn connection_id(&self, socket: SocketId) -> Option<&str> {
+        self.connections
+            .get(&socket)
+            .map(|c| c.connection_id.as_str())
+    }
+
+    /// Live sockets now.
+    pub fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether no socket is live.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    /// The command senders of the sockets that match `filter(endpoint_id, app_token)`.
+    pub fn senders(
+        &self,
+        filter: impl Fn(&str, &str) -> bool,
+    ) -> Vec<&mpsc::UnboundedSender<SocketCommand>> {
+        self.connections
+            .values()
+            .filter(|c| filter(&c.endpoint_id, &c.app_token))
+            .map(|c| &c.commands)
+            .collect()
+    }
+
+    /// Sends each delivery to its socket's task; returns how many were queued (a socket that
+    /// just ended is skipped).
+    pub fn dispatch(&self, deliveries: &[Delivery]) -> usize {
+        deliveries
+            .iter()
+            .filter(|d| {
+                let Some(connection) = self.connections.get(&d.socket) else {
+                    return false;
+                };
+                let text = d.event.to_packet().encode();
+                let command = if d.is_message() {
+                    SocketCommand::Deliver(text)
+                } else {
+                    SocketCommand::Send(text)
+                };
+                connection.commands.send(command).is_ok()
+            })
+            .count()
+    }
+
+    fn sockets_of<'a>(&'a self, endpoint_id: &'a str) -> impl Iterator<Item = SocketId> + 'a {
+        self.connections
+            .iter()
+            .filter(move |(_, c)| c.endpoint_id == endpoint_id)
+            .map(|(id, _)| *id)
+    }
+
+    /// Recipients of a 1:1 send: the sockets of `to` (only `to_connection`'s if given), and
+    /// with `cc_self` the sender's other sockets (marked `true`).
+    fn recipients(
+        &self,
+        sender: SocketId,
+        to: &str,
+        to_connection: Option<&str>,
+        cc_self: bool,
+    ) -> Vec<(SocketId, bool)> {
+        let mut recipients: Vec<(SocketId, bool)> = self
+            .sockets_of(to)
+            .filter(|id| {
+                to_connection.map_or(true, |wanted| self.connection_id(*id) == Some(wanted))
+            })
+            .map(|id| (id, false))
+            .collect();
+        if cc_self {
+            if let Some(own) = self.connections.get(&sender) {
+                let copies: Vec<SocketId> = self
+                    .sockets_of(&own.endpoint_id)
+                    .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
+                    .collect();
+                recipients.extend(copies.into_iter().map(|id| (id, true)));
+            }
+        }
+        recipients
+    }
+
+    /// `post /v1/messages` from `sender`: a `message` event to each recipient.
+    pub fn send_message(
+        &self,
+        sender: SocketId,
+        message: &SendMessage,
+        now_ms: u64,
+    ) -> Vec<Delivery> {
+        let Some(from) = self.connections.get(&sender) else {
+            return Vec::new();
+        };
+        self.recipients(
+            sender,
+            &message.to,
+            message.to_connection.as_deref(),
+            message.cc_self == Some(true),
+        )
+        .into_iter()
+        .map(|(socket, copy)| {
+            let mut event = MessageEvent::new(
+                &from.endpoint_id,
+                &from.connection_id,
+                now_ms,
+                &message.message,
+            );
+            if copy {
+                event.header.to_original = Some(message.to.clone());
+            }
+            Delivery {
+                socket,
+                event: PushEvent::Message(event),
+            }
+        })
+        .collect()
+    }
+
+    /// `post /v1/signaling` from `sender`: a `signal` event to each recipient.
+    pub fn send_signal(&self, sender: SocketId, signal: &SendSignal, now_ms: u64) -> Vec<Delivery> {
+        let Some(from) = self.connections.get(&sender) else {
+            return Vec::new();
+        };
+        self.recipients(
+            sender,
+            &signal.to,
+            signal.to_connection.as_deref(),
+            signal.cc_self == Some(true),
+        )
+        .into_iter()
+        .map(|(socket, copy)| Delivery {
+            socket,
+            event: PushEvent::Signal(SignalEvent {
+                header: SignalHeader {
+                    from: from.endpoint_id.clone(),
+                    from_type: Some("web".into()),
+                    from_connection: from.connection_id.clone(),
+                    timestamp: now_ms,
+                    to_original: copy.then(|| signal.to.clone()),
+                },
+                body: signal.signal.clone(),
+            }),
+        })
+        .collect()
+    }
+
+    /// Joins `socket` to `groups`. For each group it was not in yet, a `join` event goes to
+    /// every member, itself included. Joining again changes nothing.
+    pub fn join(&mut self, socket: SocketId, groups: &[String]) -> Vec<Delivery> {
+        let mut deliveries = Vec::new();
+        let Some(connection) = self.connections.get_mut(&socket) else {
+            return deliveries;
+        };
+        let (endpoint_id, connection_id) = (
+            connection.endpoint_id.clone(),
+            connection.connection_id.clone(),
+        );
+        let mut joined = Vec::new();
+        for group in groups {
+            if connection.groups.insert(group.clone()) {
+                joined.push(group);
+            }
+        }
+        for group in joined {
+            let members = self.groups.entry(group.clone()).or_default();
+            members.insert(socket);
+            let event = MembershipEvent::join(group.as_str(), &endpoint_id, &connection_id);
+            deliveries.extend(members.iter().map(|member| Delivery {
+                socket: *member,
+                event: PushEvent::Join(event.clone()),
+            }));
+        }
+        deliveries
+    }
+
+    /// Removes `socket` from `groups`; a `leave` event goes to the remaining members of each
+    /// group it was in. Leaving a group it is not in changes nothing.
+    pub fn leave(&mut self, socket: SocketId, groups: &[String]) -> Vec<Delivery> {
+        let mut deliveries = Vec::new();
+        let Some(connection) = self.connections.get_mut(&socket) else {
+            return deliveries;
+        };
+        let (endpoint_id, connection_id) = (
+            connection.endpoint_id.clone(),
+            connection.connection_id.clone(),
+        );
+        let mut left = Vec::new();
+        for group in groups {
+            if connection.groups.remove(group) {
+                left.push(group);
+            }
+        }
+        for group in left {
+            let Some(members) = self.groups.get_mut(group) else {
+                continue;
+            };
+            members.remove(&socket);
+            let event = MembershipEvent::leave(group.as_str(), &endpoint_id, &connection_id);
+            deliveries.extend(members.iter().map(|member| Delivery {
+                socket: *member,
+                event: PushEvent::Leave(event.clone()),
+            }));
+            if members.is_empty() {
+                self.groups.remove(group);
+            }
+        }
+        deliveries
+    }
+
+    /// `post /v1/channels/<group>/publish/` from `socket`: a `pubsub` event to every other
+    /// member connection.
+    pub fn publish(
+        &self,
+        socket: SocketId,
+        group: &str,
+        message: &str,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, PublishError> {
+        let members = self.groups.get(group).ok_or(PublishError::UnknownGroup)?;
+        if !members.contains(&socket) {
+            return Err(PublishError::NotMember);
+        }
+        let Some(from) = self.connections.get(&socket) else {
+            return Err(PublishError::NotMember);
+        };
+        let event = PubSubEvent::new(
+            group,
+            &from.endpoint_id,
+            &from.connection_id,
+            now_ms,
+            message,
+        );
+        Ok(members
+            .iter()
+            .filter(|member| **member != socket)
+            .map(|member| Delivery {
+                socket: *member,
+                event: PushEvent::PubSub(event.clone()),
+            })
+            .collect())
+    }
+
+    /// The members of `group` (none for an unknown group), ordered by endpoint then connection.
+    pub fn subscribers(&self, group: &str) -> Vec<Subscriber> {
+        let mut list: Vec<Subscriber> = self
+            .groups
+            .get(group)
+            .into_iter()
+            .flatten()
+            .filter_map(|socket| self.connections.get(socket))
+            .map(|c| Subscriber {
+                endpoint_id: c.endpoint_id.clone(),
+                connection_id: c.connection_id.clone(),
+            })
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// The groups `socket` is in.
+    pub fn groups_of(&self, socket: SocketId) -> Vec<String> {
+        self.connections
+            .get(&socket)
+            .map(|c| c.groups.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `post /v1/presence` from `socket`: its connection's presence, and a `presence` event to
+    /// every observer of its endpoint.
+    pub fn set_presence(&mut self, socket: SocketId, presence: Presence) -> Vec<Delivery> {
+        let Some(connection) = self.connections.get_mut(&socket) else {
+            return Vec::new();
+        };
+        connection.presence = Some(presence.clone());
+        let event =
+            PresenceEvent::new(&connection.endpoint_id, &connection.connection_id, presence);
+        let endpoint_id = connection.endpoint_id.clone();
+        self.to_observers(&endpoint_id, PushEvent::Presence(event))
+    }
+
+    fn to_observers(&self, endpoint_id: &str, event: PushEvent) -> Vec<Delivery> {
+        self.observers
+            .get(endpoint_id)
+            .into_iter()
+            .flatten()
+            .map(|socket| Delivery {
+                socket: *socket,
+                event: event.clone(),
+            })
+            .collect()
+    }
+
+    fn remove_observer(&mut self, endpoint_id: &str, socket: SocketId) {
+        if let Some(sockets) = self.observers.get_mut(endpoint_id) {
+            sockets.remove(&socket);
+            if sockets.is_empty() {
+                self.observers.remove(endpoint_id);
+            }
+        }
+    }
+
+    /// The presence of each live connection of `endpoint_id`.
+    pub fn observed(&self, endpoint_id: &str) -> ObservedPresence {
+        ObservedPresence {
+            endpoint_id: endpoint_id.to_owned(),
+            connection_states: self
+                .connections
+                .values()
+                .filter(|c| c.endpoint_id == endpoint_id)
+                .map(|c| (c.connection_id.clone(), c.presence()))
+                .collect(),
+        }
+    }
+
+    /// `post /v1/presenceobservers` from `socket`: it observes `endpoints` from now on. Returns
+    /// the reply (the current presence of each endpoint named, in order, duplicates removed)
+    /// and a `presence` event to `socket` for each live connection of those endpoints.
+    pub fn observe(
+        &mut self,
+        socket: SocketId,
+        endpoints: &[String],
+    ) -> (Vec<ObservedPresence>, Vec<Delivery>) {
+        let mut reply = Vec::new();
+        let mut deliveries = Vec::new();
+        let Some(connection) = self.connections.get_mut(&socket) else {
+            return (reply, deliveries);
+        };
+        let mut seen = BTreeSet::new();
+        let named: Vec<&String> = endpoints.iter().filter(|e| seen.insert(*e)).collect();
+        for endpoint in &named {
+            connection.observing.insert((*endpoint).clone());
+        }
+        for endpoint in named {
+            self.observers
+                .entry(endpoint.clone())
+                .or_default()
+                .insert(socket);
+            let observed = self.observed(endpoint);
+            deliveries.extend(
+                observed
+                    .connection_states
+                    .iter()
+                    .map(|(conn, presence)| Delivery {
+                        socket,
+                        event: PushEvent::Presence(PresenceEvent::new(
+                            endpoint.as_str(),
+                            conn.as_str(),
+                            presence.clone(),
+                        )),
+                    }),
+            );
+            reply.push(observed);
+        }
+        (reply, deliveries)
+    }
+
+    /// `delete /v1/presenceobservers` from `socket`: it stops observing `endpoints`.
+    pub fn unobserve(&mut self, socket: SocketId, endpoints: &[String]) {
+        let Some(connection) = self.connections.get_mut(&socket) else {
+            return;
+        };
+        for endpoint in endpoints {
+            connection.observing.remove(endpoint);
+        }
+        for endpoint in endpoints {
+            self.remove_observer(endpoint, socket);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn hub_with(sockets: &[(SocketId, &str)]) -> Hub {
+        let mut hub = Hub::default();
+        for (id, endpoint) in sockets {
+            let (tx, _rx) = mpsc::unbounded_channel();
+            hub.register(*id, endpoint, "T", &format!("C{id}"), tx);
+        }
+        hub
+    }
+
+    fn to(deliveries: &[Delivery]) -> Vec<SocketId> {
+        deliveries.iter().map(|d| d.socket).collect()
+    }
+
+    #[test]
+    fn messages_reach_every_connection_and_cc_self_copies() {
+        let hub = hub_with(&[
+            (1, "spock"),
+            (2, "kirk"),
+            (3, "kirk"),
+            (4, "spock"),
+            (5, "uhura"),
+        ]);
+        let mut message = SendMessage::new("kirk", "hi");
+        assert_eq!(to(&hub.send_message(1, &message, 7)), [2, 3]);
+        message.cc_self = Some(true);
+        let deliveries = hub.send_message(1, &message, 7);
+        assert_eq!(to(&deliveries), [2, 3, 4]);
+        let PushEvent::Message(copy) = &deliveries[2].event else {
+            panic!()
+        };
+        assert_eq!(copy.header.to_original.as_deref(), Some("kirk"));
+        assert_eq!(copy.header.from_connection, "C1");
+        message.to_connection = Some("C3".into());
+        message.cc_self = None;
+        assert_eq!(to(&hub.send_message(1, &message, 7)), [3]);
+        // To oneself: every own connection, the sending one included, no duplicate copies.
+        let mut selfish = SendMessage::new("spock", "me");
+        selfish.cc_self = Some(true);
+        assert_eq!(to(&hub.send_message(1, &selfish, 7)), [1, 4]);
+        assert!(hub
+            .send_message(1, &SendMessage::new("nobody", "x"), 7)
+            .is_empty());
+    }
+
+    #[test]
+    fn join_leave_publish_and_membership_end() {
+        let mut hub = hub_with(&[(1, "a"), (2, "b"), (3, "b")]);
+        let g = vec!["bridge".to_owned()];
+        assert_eq!(to(&hub.join(1, &g)), [1]);
+        assert!(hub.join(1, &g).is_empty(), "joining again is silent");
+        let deliveries = hub.join(2, &g);
+        assert_eq!(to(&deliveries), [1, 2]);
+        assert_eq!(
+            deliveries[0].event.payload(),
+            json!({"header": {"type": "join", "channel": "bridge"}, "endpointId": "b",
+                   "connectionId": "C2"})
+        );
+        hub.join(3, &g);
+        assert_eq!(hub.subscribers("bridge").len(), 3);
+        assert_eq!(to(&hub.publish(2, "bridge", "m", 1).unwrap()), [1, 3]);
+        assert_eq!(
+            hub.publish(2, "nowhere", "m", 1),
+            Err(PublishError::UnknownGroup)
+        );
+        assert_eq!(to(&hub.leave(3, &g)), [1, 2]);
+        assert_eq!(
+            hub.publish(3, "bridge", "m", 1),
+            Err(PublishError::NotMember)
+        );
+        assert!(hub.leave(3, &g).is_empty(), "leaving again is silent");
+        // A socket that ends leaves its groups.
+        let (endpoint, deliveries) = hub.unregister(1).unwrap();
+        assert_eq!(endpoint, "a");
+        assert_eq!(to(&deliveries), [2]);
+        assert!(matches!(deliveries[0].event, PushEvent::Leave(_)));
+        hub.unregister(2);
+        assert!(hub.subscribers("bridge").is_empty());
+        assert!(hub.groups.is_empty(), "empty groups are forgotten");
+        assert!(hub.unregister(2).is_none());
+    }
+
+    #[test]
+    fn presence_reaches_observers_until_the_last_connection_ends() {
+        let mut hub = hub_with(&[(1, "watcher"), (2, "kirk"), (3, "kirk")]);
+        hub.set_presence(2, Presence::new("away"));
+        let (reply, initial) = hub.observe(1, &["kirk".into(), "nobody".into(), "kirk".into()]);
+        assert_eq!(reply.len(), 2);
+        assert_eq!(reply[0].connection_states.len(), 2);
+        assert_eq!(reply[0].resolved(), json!("away"));
+        assert!(reply[1].connection_states.is_empty());
+        assert_eq!(reply[1].resolved(), json!("unavailable"));
+        assert_eq!(to(&initial), [1, 1]);
+        let changed = hub.set_presence(3, Presence::new("available"));
+        assert_eq!(to(&changed), [1]);
+        assert_eq!(changed[0].event.payload()["type"], "available");
+        assert_eq!(changed[0].event.payload()["header"]["fromConnection"], "C3");
+        let (_, gone) = hub.unregister(3).unwrap();
+        assert_eq!(gone[0].event.payload()["type"], "unavailable");
+        let (_, gone) = hub.unregister(2).unwrap();
+        assert_eq!(to(&gone), [1]);
+        assert_eq!(hub.observed("kirk").resolved(), json!("unavailable"));
+        hub.unobserve(1, &["kirk".into()]);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        hub.register(4, "kirk", "T", "C4", tx);
+        assert!(hub.set_presence(4, Presence::new("available")).is_empty());
+        // The observer's own end removes its registrations.
+        hub.observe(1, &["kirk".into()]);
+        hub.unregister(1);
+        assert!(hub.observers.is_empty());
+    }
+}
