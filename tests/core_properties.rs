@@ -48,6 +48,10 @@ enum Action {
     StaleHttp(usize),
     StaleSocket(usize, Frame),
     Wake(Wake),
+    /// The app makes a request (0 message, 1 presence, 2 join, 3 leave, 4 publish, 5 raw).
+    Call(u8),
+    /// The server answers the oldest request in flight (or a random ack id).
+    AckRequest(bool),
     /// The device sleeps this long: the wall clock jumps, the monotonic clock does not.
     Sleep(u32),
 }
@@ -107,6 +111,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0usize..64).prop_map(Action::StaleHttp),
         2 => (0usize..8, frame()).prop_map(|(i, f)| Action::StaleSocket(i, f)),
         3 => wake().prop_map(Action::Wake),
+        3 => (0u8..6).prop_map(Action::Call),
+        2 => any::<bool>().prop_map(Action::AckRequest),
         1 => (0u32..1_200_000).prop_map(Action::Sleep),
     ]
 }
@@ -287,6 +293,38 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
             world.step(|m, now| m.handle_wake(now, wake));
             None
         }
+        Action::Call(kind) => {
+            let kind = *kind;
+            let id = world.step_call(|m, now| match kind {
+                0 => m.send_message(now, "kirk", "hi"),
+                1 => m.set_presence(now, serde_json::json!("available")),
+                2 => m.join(now, "bridge"),
+                3 => m.leave(now, "bridge"),
+                4 => m.publish(now, "bridge", "all"),
+                _ => m.request(
+                    now,
+                    respoke_client::core::Method::Get,
+                    "/v1/x",
+                    serde_json::json!({}),
+                ),
+            });
+            world.calls.push(id);
+            None
+        }
+        Action::AckRequest(ok) => {
+            if let (Some(&id), Some(ack)) =
+                (world.open_sockets.iter().next(), world.try_last_ack_id())
+            {
+                if world.opened.contains(&id) {
+                    let status = if *ok { 200 } else { 500 };
+                    let text = format!(
+                        r#"6:::{ack}+[{{"body":{{}},"headers":{{}},"statusCode":{status}}}]"#
+                    );
+                    world.step(|m, now| m.handle_socket_message(now, id, &text));
+                }
+            }
+            None
+        }
         Action::Sleep(ms) => {
             world.sleep_device(u64::from(*ms));
             None
@@ -388,6 +426,24 @@ fn run(config: respoke_client::core::Config, seed: u64, actions: &[Action]) {
     // Closed is closed for good: nothing ever leaves it.
     world.step(|m, now| m.disconnect(now));
     assert_eq!(world.machine.state(), State::Closed);
+    // Every request the app made settled exactly once, and nothing else settled.
+    let mut settled: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for (_, event) in &world.events {
+        if let Event::Reply { id, .. } = event {
+            *settled.entry(*id).or_default() += 1;
+        }
+    }
+    for id in &world.calls {
+        assert_eq!(
+            settled.remove(id),
+            Some(1),
+            "request {id:?} settled other than once"
+        );
+    }
+    assert!(
+        settled.is_empty(),
+        "replies for requests never made: {settled:?}"
+    );
     for _ in 0..3 {
         assert_eq!(world.step(|m, now| m.reconnect(now)), (0, 0));
         world.advance(60_000);

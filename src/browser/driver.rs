@@ -297,17 +297,5 @@ impl Drop for Driver {
     }
 }
 
-/// Dispatches `event` to the app: listeners, then `ready()` waiters.
-pub(super) fn event_name(event: &Event) -> &'static str {
-    match event {
-        Event::Connect { .. } => "connect",
-        Event::Disconnect { .. } => "disconnect",
-        Event::Reconnecting { .. } => "reconnecting",
-        Event::Failed { .. } => "failed",
-        Event::State { .. } => "state",
-        Event::Error { .. } => "error",
-    }
-}
-
 /// Helper for `Shared` to share the stored listener type.
 pub(super) type Listeners = RefCell<Vec<(&'static str, js_sys::Function)>>;

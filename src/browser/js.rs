@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::driver::{event_name, Listeners};
+use super::driver::Listeners;
 use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
 
 /// The names `listen` accepts.
@@ -183,7 +183,7 @@ impl Shared {
             } => self.close(),
             _ => {}
         }
-        self.call_listeners(event_name(event), &value);
+        self.call_listeners(event.name(), &value);
     }
 
     fn call_listeners(&self, name: &str, value: &JsValue) {

@@ -61,6 +61,12 @@ pub struct Config {
     /// After a wake (page shown, back online, clock jump), a live socket must show a sign of
     /// life within this long or it is replaced. Capped by the heartbeat timeout. Default 5 s.
     pub verify_timeout_ms: u64,
+    /// How long a request sent over the socket may wait for its ack. Default 10 s.
+    pub request_timeout_ms: u64,
+    /// How many requests may wait while disconnected; 0 rejects them at once. Default 50.
+    pub queue_size: usize,
+    /// How long a request may wait while disconnected. Default 15 s.
+    pub queue_max_age_ms: u64,
 }
 
 impl Config {
@@ -78,6 +84,9 @@ impl Config {
             sdk: concat!("respoke-client-wasm/", env!("CARGO_PKG_VERSION")).to_owned(),
             pause_when_hidden: true,
             verify_timeout_ms: 5_000,
+            request_timeout_ms: 10_000,
+            queue_size: 50,
+            queue_max_age_ms: 15_000,
         }
     }
 
@@ -119,6 +128,17 @@ impl Config {
         check(
             (1..=HOUR_MS).contains(&self.attempt_timeout_ms),
             "attemptTimeoutMs",
+            "1 to 3600000",
+        )?;
+        check(
+            (1..=HOUR_MS).contains(&self.request_timeout_ms),
+            "requestTimeoutMs",
+            "1 to 3600000",
+        )?;
+        check(self.queue_size <= 10_000, "queueSize", "0 to 10000")?;
+        check(
+            (1..=HOUR_MS).contains(&self.queue_max_age_ms),
+            "queueMaxAgeMs",
             "1 to 3600000",
         )?;
         check(

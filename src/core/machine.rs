@@ -9,7 +9,12 @@ use respoke_protocol::sails::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use std::collections::BTreeSet;
+
+use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
+
 use super::backoff::Rng;
+use super::calls::{Call, CallError, CallId, Calls, Effect, InFlight};
 use super::config::{Config, Credentials, TokenSource};
 use super::error::{classify_respoke_status, classify_token_status, Failure, Stage};
 use super::retry_after::parse_retry_after;
@@ -313,6 +318,76 @@ pub enum Event {
         /// When, on the caller's clock.
         at: u64,
     },
+    /// A 1:1 text message arrived.
+    #[serde(rename_all = "camelCase")]
+    Message {
+        /// Sender's endpointId.
+        from: String,
+        /// Sender's connectionId.
+        from_connection: String,
+        /// Server time, Unix ms.
+        timestamp: u64,
+        /// The text.
+        message: String,
+    },
+    /// An observed endpoint's presence changed (see `observe_presence`).
+    #[serde(rename_all = "camelCase")]
+    Presence {
+        /// Whose presence.
+        from: String,
+        /// Which connection of theirs.
+        from_connection: String,
+        /// The presence type, e.g. `"available"`.
+        presence: Value,
+        /// Optional `show`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        show: Option<Value>,
+        /// Optional status text.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<Value>,
+    },
+    /// A connection joined a group this client is in.
+    #[serde(rename_all = "camelCase")]
+    Join {
+        /// The group.
+        group: String,
+        /// Who joined.
+        endpoint_id: String,
+        /// Their connection.
+        connection_id: String,
+    },
+    /// A connection left a group this client is in.
+    #[serde(rename_all = "camelCase")]
+    Leave {
+        /// The group.
+        group: String,
+        /// Who left.
+        endpoint_id: String,
+        /// Their connection.
+        connection_id: String,
+    },
+    /// A message published to a group this client is in.
+    #[serde(rename_all = "camelCase")]
+    Pubsub {
+        /// The group.
+        group: String,
+        /// Sender's endpointId.
+        from: String,
+        /// Sender's connectionId.
+        from_connection: String,
+        /// Server time, Unix ms.
+        timestamp: u64,
+        /// The text.
+        message: String,
+    },
+    /// The outcome of a request made with [`Machine::request`] and friends. For the shell (it
+    /// settles the request's promise), not an app event.
+    Reply {
+        /// Which request.
+        id: CallId,
+        /// The answer body, or why there is none.
+        result: Result<Value, CallError>,
+    },
     /// Something went wrong; `retry` says whether the client goes on.
     #[serde(rename_all = "camelCase")]
     Error {
@@ -326,6 +401,27 @@ pub enum Event {
         /// Whether the client will retry.
         retry: bool,
     },
+}
+
+impl Event {
+    /// The JS event name (`listen(name, ...)`); `"reply"` for [`Event::Reply`], which only the
+    /// shell sees.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Connect { .. } => "connect",
+            Event::Disconnect { .. } => "disconnect",
+            Event::Reconnecting { .. } => "reconnecting",
+            Event::Failed { .. } => "failed",
+            Event::State { .. } => "state",
+            Event::Error { .. } => "error",
+            Event::Message { .. } => "message",
+            Event::Presence { .. } => "presence",
+            Event::Join { .. } => "join",
+            Event::Leave { .. } => "leave",
+            Event::Pubsub { .. } => "pubsub",
+            Event::Reply { .. } => "reply",
+        }
+    }
 }
 
 /// A socket that is open or opening, with what it needs to talk.
@@ -401,6 +497,14 @@ pub struct Machine {
     last_clock: Option<(Instant, u64)>,
     /// A server's Retry-After: no attempt before this, whatever wakes us.
     not_before: Option<Instant>,
+    /// Requests queued or in flight.
+    calls: Calls,
+    /// The presence the app set (`{type, show?, status?}`), restored after every connect.
+    presence: Option<Value>,
+    /// Groups joined, restored after every connect.
+    joined: BTreeSet<String>,
+    /// Endpoints whose presence the app observes, restored after every connect.
+    observed: BTreeSet<String>,
 }
 
 impl Machine {
@@ -424,6 +528,10 @@ impl Machine {
             suspended: false,
             last_clock: None,
             not_before: None,
+            calls: Calls::default(),
+            presence: None,
+            joined: BTreeSet::new(),
+            observed: BTreeSet::new(),
         }
     }
 
@@ -515,6 +623,9 @@ impl Machine {
     /// Ends everything for good: aborts the attempt, deletes the connection and the session,
     /// closes the socket. Idempotent.
     pub fn disconnect(&mut self, now: Instant) {
+        if !matches!(self.inner, Inner::Closed) {
+            self.reject_all("CLOSED", "the client was disconnected");
+        }
         let previous = std::mem::replace(&mut self.inner, Inner::Closed);
         self.timers.clear_all();
         match previous {
@@ -570,7 +681,8 @@ impl Machine {
             }
             Inner::Idle | Inner::Waiting | Inner::Failed => {}
         }
-        self.timers.clear_all();
+        // The attempt's timers only: queued requests keep their deadlines.
+        self.clear_attempt_timers();
         self.failures = 0;
         self.attempt = 1;
         self.begin_attempt(now);
@@ -609,6 +721,7 @@ impl Machine {
                     }
                 }
                 Timer::Stable => self.failures = 0,
+                Timer::Calls => self.expire_calls(now),
                 Timer::Verify => {
                     if let (Inner::Connected(_), Some(link)) = (&self.inner, self.link()) {
                         let timeout_ms = self.config.verify_timeout_ms.min(link.heartbeat_ms);
@@ -734,7 +847,8 @@ impl Machine {
             Packet::Disconnect { .. } => self.lose(now, Failure::ServerDisconnect),
             Packet::Error { reason, .. } => self.lose(now, Failure::ServerError { reason }),
             Packet::Ack { ack_id, args, .. } => self.ack_received(now, ack_id, &args),
-            Packet::Event { .. } | Packet::Message { .. } | Packet::Json { .. } | Packet::Noop => {}
+            Packet::Event { .. } => self.push_received(&packet),
+            Packet::Message { .. } | Packet::Json { .. } | Packet::Noop => {}
         }
     }
 
@@ -743,6 +857,328 @@ impl Machine {
         if self.link().is_some_and(|link| link.conn == id) {
             self.lose(now, Failure::SocketClosed { code });
         }
+    }
+
+    // ----- requests over the socket ---------------------------------------------------------
+
+    /// Sends any Respoke REST call over the socket (`url` a path like `/v1/messages`). The
+    /// outcome comes back as an [`Event::Reply`] with the returned id; see `calls.rs` for the
+    /// delivery guarantees.
+    pub fn request(&mut self, now: Instant, method: Method, url: &str, data: Value) -> CallId {
+        self.submit(now, method, url.to_owned(), data, Effect::None)
+    }
+
+    /// `post /v1/messages`: a 1:1 text message to every connection of `to`.
+    pub fn send_message(&mut self, now: Instant, to: &str, message: &str) -> CallId {
+        let data = serde_json::to_value(SendMessage::new(to, message)).unwrap_or(Value::Null);
+        self.submit(now, Method::Post, "/v1/messages".into(), data, Effect::None)
+    }
+
+    /// `post /v1/presence`: sets this connection's presence (`"available"` or
+    /// `{type, show?, status?}`); remembered and restored after every reconnect.
+    pub fn set_presence(&mut self, now: Instant, presence: Value) -> CallId {
+        let presence = match presence {
+            Value::String(kind) => json!({ "type": kind }),
+            Value::Object(map) if map.get("type").is_some_and(Value::is_string) => {
+                Value::Object(map)
+            }
+            _ => {
+                let message = "presence must be a string or {type: string}";
+                return self.reject_now(CallError::new("INVALID_ARGUMENT", message));
+            }
+        };
+        self.presence = Some(presence.clone());
+        let data = json!({ "presence": presence });
+        self.submit(now, Method::Post, "/v1/presence".into(), data, Effect::None)
+    }
+
+    /// `post /v1/groups/`: joins `group`; rejoined after every reconnect once it succeeded.
+    pub fn join(&mut self, now: Instant, group: &str) -> CallId {
+        let data = json!({ "groups": [group] });
+        let effect = Effect::Joined(vec![group.to_owned()]);
+        self.submit(now, Method::Post, "/v1/groups/".into(), data, effect)
+    }
+
+    /// `delete /v1/groups/`: leaves `group` (and stops rejoining it).
+    pub fn leave(&mut self, now: Instant, group: &str) -> CallId {
+        self.joined.remove(group);
+        let data = json!({ "groups": [group] });
+        self.submit(
+            now,
+            Method::Delete,
+            "/v1/groups/".into(),
+            data,
+            Effect::None,
+        )
+    }
+
+    /// `post /v1/channels/<group>/publish/`: a message to every member of `group`.
+    pub fn publish(&mut self, now: Instant, group: &str, message: &str) -> CallId {
+        let data = json!({ "message": message, "push": false });
+        self.submit(now, Method::Post, publish_path(group), data, Effect::None)
+    }
+
+    /// `post /v1/presenceobservers`: receive `presence` events of these endpoints; restored
+    /// after every reconnect.
+    pub fn observe_presence(&mut self, now: Instant, endpoint_ids: &[String]) -> CallId {
+        self.observed.extend(endpoint_ids.iter().cloned());
+        let data = json!({ "endpointList": endpoint_ids });
+        let url = "/v1/presenceobservers".into();
+        self.submit(now, Method::Post, url, data, Effect::None)
+    }
+
+    fn submit(
+        &mut self,
+        now: Instant,
+        method: Method,
+        url: String,
+        data: Value,
+        effect: Effect,
+    ) -> CallId {
+        let id = self.calls.next_id();
+        let call = Call {
+            id: Some(id),
+            method,
+            url,
+            data,
+            effect,
+        };
+        let refusal = match self.inner {
+            Inner::Connected(_) => {
+                self.send_call(now, call);
+                return id;
+            }
+            Inner::Closed => CallError::new("CLOSED", "the client was disconnected"),
+            Inner::Failed => CallError::new("FAILED", "the client failed; call reconnect()"),
+            _ if self.config.queue_size == 0 => {
+                CallError::new("DISCONNECTED", "not connected (queueSize is 0)")
+            }
+            _ if self.calls.queue.len() >= self.config.queue_size => {
+                let waiting = self.config.queue_size;
+                let message = format!("{waiting} requests already wait for the connection");
+                CallError::new("QUEUE_FULL", message)
+            }
+            _ => {
+                self.calls.queue.push_back((call, now));
+                self.arm_calls_timer();
+                return id;
+            }
+        };
+        self.settle(&call, Err(refusal));
+        id
+    }
+
+    fn reject_now(&mut self, error: CallError) -> CallId {
+        let id = self.calls.next_id();
+        self.events.push_back(Event::Reply {
+            id,
+            result: Err(error),
+        });
+        id
+    }
+
+    fn send_call(&mut self, now: Instant, call: Call) {
+        let Inner::Connected(live) = &mut self.inner else {
+            return;
+        };
+        let ack = live.link.take_ack();
+        let frame = Request::new(call.method, call.url.clone())
+            .with_data(call.data.clone())
+            .with_header("App-Token", live.link.app_token.expose())
+            .with_header("Respoke-SDK", &self.config.sdk)
+            .to_packet(ack)
+            .encode();
+        let conn = live.link.conn;
+        self.send(conn, frame);
+        let deadline = now + self.config.request_timeout_ms;
+        self.calls.in_flight.push(InFlight {
+            ack,
+            call,
+            deadline,
+        });
+        self.arm_calls_timer();
+    }
+
+    fn call_answered(&mut self, ack: u64, args: &str) {
+        let Some(flight) = self.calls.take_in_flight(ack) else {
+            return; // late (timed out) or not ours
+        };
+        let result = match Response::parse_ack_args(args) {
+            Ok(response) if !response.is_error() && response.status_code < 400 => Ok(response.body),
+            Ok(response) => Err(CallError {
+                code: "REQUEST_FAILED",
+                message: response
+                    .error_message()
+                    .unwrap_or_else(|| format!("status {}", response.status_code)),
+                status: Some(response.status_code),
+            }),
+            Err(error) => Err(CallError::new("REQUEST_FAILED", error.to_string())),
+        };
+        if let (Ok(_), Effect::Joined(groups)) = (&result, &flight.call.effect) {
+            self.joined.extend(groups.iter().cloned());
+        }
+        self.settle(&flight.call, result);
+        self.arm_calls_timer();
+    }
+
+    /// Reports a request's outcome: to its promise, or for the client's own restore requests
+    /// an `error` event when they fail.
+    fn settle(&mut self, call: &Call, result: Result<Value, CallError>) {
+        match (call.id, result) {
+            (Some(id), result) => self.events.push_back(Event::Reply { id, result }),
+            (None, Ok(_)) => {}
+            (None, Err(error)) if error.code == "DISCONNECTED" => {}
+            (None, Err(error)) => self.events.push_back(Event::Error {
+                code: "RESTORE_FAILED",
+                message: format!(
+                    "restoring {} {} failed: {}",
+                    call.method, call.url, error.message
+                ),
+                status: error.status,
+                retry: true,
+            }),
+        }
+    }
+
+    fn expire_calls(&mut self, now: Instant) {
+        for flight in self.calls.take_timed_out(now) {
+            let message = format!("no answer within {} ms", self.config.request_timeout_ms);
+            self.settle(
+                &flight.call,
+                Err(CallError::new("REQUEST_TIMEOUT", message)),
+            );
+        }
+        self.expire_queue(now);
+        self.arm_calls_timer();
+    }
+
+    fn expire_queue(&mut self, now: Instant) {
+        for call in self.calls.take_expired(now, self.config.queue_max_age_ms) {
+            let message = format!("not connected within {} ms", self.config.queue_max_age_ms);
+            self.settle(&call, Err(CallError::new("QUEUE_TIMEOUT", message)));
+        }
+    }
+
+    fn reject_all(&mut self, code: &'static str, message: &str) {
+        let in_flight = std::mem::take(&mut self.calls.in_flight);
+        let queued = std::mem::take(&mut self.calls.queue);
+        let calls: Vec<Call> = in_flight
+            .into_iter()
+            .map(|flight| flight.call)
+            .chain(queued.into_iter().map(|(call, _)| call))
+            .collect();
+        for call in calls {
+            self.settle(&call, Err(CallError::new(code, message)));
+        }
+        self.timers.clear(Timer::Calls);
+    }
+
+    fn arm_calls_timer(&mut self) {
+        match self.calls.next_deadline(self.config.queue_max_age_ms) {
+            Some(at) => self.timers.set(Timer::Calls, at),
+            None => self.timers.clear(Timer::Calls),
+        }
+    }
+
+    /// After every connect: restore what the app set up (its presence, or `unavailable` as
+    /// respoke.js announces; joined groups; presence observers), then send the queued
+    /// requests in order.
+    fn restore_and_flush(&mut self, now: Instant) {
+        let presence = self
+            .presence
+            .clone()
+            .unwrap_or_else(|| json!({ "type": "unavailable" }));
+        let mut restore = vec![(
+            Method::Post,
+            "/v1/presence".to_owned(),
+            json!({ "presence": presence }),
+        )];
+        if !self.joined.is_empty() {
+            let groups: Vec<&String> = self.joined.iter().collect();
+            let data = json!({ "groups": groups });
+            restore.push((Method::Post, "/v1/groups/".to_owned(), data));
+        }
+        if !self.observed.is_empty() {
+            let endpoints: Vec<&String> = self.observed.iter().collect();
+            let data = json!({ "endpointList": endpoints });
+            restore.push((Method::Post, "/v1/presenceobservers".to_owned(), data));
+        }
+        for (method, url, data) in restore {
+            let call = Call {
+                id: None,
+                method,
+                url,
+                data,
+                effect: Effect::None,
+            };
+            self.send_call(now, call);
+        }
+        self.expire_queue(now);
+        while let Some((call, _)) = self.calls.queue.pop_front() {
+            self.send_call(now, call);
+        }
+    }
+
+    /// A server push while connected: typed app events; a malformed one is reported, and the
+    /// connection goes on.
+    fn push_received(&mut self, packet: &Packet) {
+        if !matches!(self.inner, Inner::Connected(_)) {
+            return;
+        }
+        let event = match PushEvent::from_packet(packet) {
+            Ok(Some(event)) => event,
+            // Signals (WebRTC) and unknown events are not part of this client's API.
+            Ok(None) => return,
+            Err(error) => {
+                return self.events.push_back(Event::Error {
+                    code: "PROTOCOL_ERROR",
+                    message: error.to_string(),
+                    status: None,
+                    retry: true,
+                })
+            }
+        };
+        let event = match event {
+            PushEvent::Message(m) => Event::Message {
+                from: m.header.from,
+                from_connection: m.header.from_connection,
+                timestamp: m.header.timestamp,
+                message: m.body,
+            },
+            PushEvent::Presence(p) => Event::Presence {
+                from: p.header.from,
+                from_connection: p.header.from_connection,
+                presence: p.presence,
+                show: p.show,
+                status: p.status,
+            },
+            PushEvent::Join(j) | PushEvent::Leave(j) => {
+                let group = j.header.channel;
+                let (endpoint_id, connection_id) = (j.endpoint_id, j.connection_id);
+                if j.header.kind == EVENT_JOIN {
+                    Event::Join {
+                        group,
+                        endpoint_id,
+                        connection_id,
+                    }
+                } else {
+                    Event::Leave {
+                        group,
+                        endpoint_id,
+                        connection_id,
+                    }
+                }
+            }
+            PushEvent::PubSub(p) => Event::Pubsub {
+                group: p.header.channel,
+                from: p.header.from,
+                from_connection: p.header.from_connection,
+                timestamp: p.header.timestamp,
+                message: p.message,
+            },
+            PushEvent::Signal(_) => return,
+        };
+        self.events.push_back(event);
     }
 
     // ----- wakes: network, visibility, page lifecycle, sleep --------------------------------
@@ -1080,7 +1516,7 @@ impl Machine {
     fn ack_received(&mut self, now: Instant, ack_id: u64, args: &str) {
         let expected = match &self.inner {
             Inner::Connecting(Step::Register { ack, .. }) => *ack,
-            // Acks of requests made while connected (presence) need nothing from us.
+            Inner::Connected(_) => return self.call_answered(ack_id, args),
             _ => return,
         };
         if ack_id != expected {
@@ -1119,7 +1555,7 @@ impl Machine {
     }
 
     fn connected(&mut self, now: Instant, endpoint_id: String, connection_id: String) {
-        let Inner::Connecting(Step::Register { mut link, .. }) =
+        let Inner::Connecting(Step::Register { link, .. }) =
             std::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
@@ -1133,11 +1569,6 @@ impl Machine {
                 .set(Timer::Stable, now + self.config.stable_after_ms);
         }
         self.stats.connects += 1;
-        // respoke.js announces itself unavailable on every connect; the app sets presence.
-        let ack = link.take_ack();
-        let presence = Request::new(Method::Post, "/v1/presence")
-            .with_data(json!({ "presence": { "type": "unavailable" } }));
-        self.send_request(&link, presence, ack);
         self.events.push_back(Event::Connect {
             endpoint_id: endpoint_id.clone(),
             connection_id: connection_id.clone(),
@@ -1149,6 +1580,7 @@ impl Machine {
             connection_id,
         });
         self.report_state(now, None);
+        self.restore_and_flush(now);
     }
 
     // ----- endings -------------------------------------------------------------------------
@@ -1230,6 +1662,7 @@ impl Machine {
     /// Terminal: nothing more is sent until the app calls `reconnect()`.
     fn fail(&mut self, now: Instant, failure: Failure) {
         self.release_current();
+        self.reject_all("FAILED", &failure.to_string());
         self.timers.clear_all();
         self.inner = Inner::Failed;
         self.events.push_back(Event::Error {
@@ -1281,6 +1714,16 @@ impl Machine {
     fn release_link(&mut self, link: Link) {
         self.commands
             .push_back(Command::CloseSocket { id: link.conn });
+        // Sent, unanswered, and the socket is gone: the server may or may not have acted on
+        // them, so they are rejected rather than sent again (at most once).
+        for flight in std::mem::take(&mut self.calls.in_flight) {
+            let error = CallError::new(
+                "DISCONNECTED",
+                "the connection was lost before the answer arrived",
+            );
+            self.settle(&flight.call, Err(error));
+        }
+        self.arm_calls_timer();
     }
 
     fn clear_attempt_timers(&mut self) {

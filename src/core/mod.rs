@@ -19,6 +19,7 @@
 //! lies within its backoff window (plus a clamped `Retry-After`).
 
 pub mod backoff;
+pub mod calls;
 pub mod config;
 pub mod error;
 pub mod machine;
@@ -28,11 +29,13 @@ pub mod timer;
 pub mod token;
 
 pub use backoff::{BackoffConfig, Rng};
+pub use calls::{CallError, CallId};
 pub use config::{Config, Credentials, TokenSource, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Failure, Stage};
 pub use machine::{
     Command, ConnId, Event, HttpError, HttpMethod, HttpRequest, HttpResponse, Machine, Phase,
     RequestId, State, Stats, TokenCallbackError, WaitingFor, Wake, CLOCK_JUMP_MS, PROBE_PATH,
 };
+pub use respoke_protocol::sails::Method;
 pub use time::Instant;
 pub use token::Token;

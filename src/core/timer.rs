@@ -17,9 +17,11 @@ pub enum Timer {
     Stable = 4,
     /// A verification probe (after a wake) must be answered by then.
     Verify = 5,
+    /// The earliest request deadline: an ack overdue, or a queued request too old.
+    Calls = 6,
 }
 
-const COUNT: usize = 6;
+const COUNT: usize = 7;
 const ALL: [Timer; COUNT] = [
     Timer::Token,
     Timer::Attempt,
@@ -27,6 +29,7 @@ const ALL: [Timer; COUNT] = [
     Timer::Heartbeat,
     Timer::Stable,
     Timer::Verify,
+    Timer::Calls,
 ];
 
 /// A fixed table of optional deadlines.

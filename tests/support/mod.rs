@@ -86,6 +86,8 @@ pub struct World {
     pub token_requests: usize,
     /// Set by [`World::reconnect`]: the app may restart a failed client.
     restarting: bool,
+    /// Requests the app made.
+    pub calls: Vec<respoke_client::core::CallId>,
 }
 
 impl World {
@@ -108,6 +110,7 @@ impl World {
             tokens_issued: vec![],
             token_requests: 0,
             restarting: false,
+            calls: vec![],
         }
     }
 
@@ -247,6 +250,16 @@ impl World {
     pub fn reconnect(&mut self) {
         self.restarting = true;
         self.step(|m, now| m.reconnect(now));
+    }
+
+    /// Runs an app request and returns its id.
+    pub fn step_call(
+        &mut self,
+        call: impl FnOnce(&mut Machine, Instant) -> respoke_client::core::CallId,
+    ) -> respoke_client::core::CallId {
+        let mut id = None;
+        self.step(|m, now| id = Some(call(m, now)));
+        id.expect("a call id")
     }
 
     /// The page or the network changed.
@@ -425,12 +438,5 @@ impl World {
 }
 
 pub fn event_name(event: &Event) -> &'static str {
-    match event {
-        Event::Connect { .. } => "connect",
-        Event::Disconnect { .. } => "disconnect",
-        Event::Reconnecting { .. } => "reconnecting",
-        Event::Failed { .. } => "failed",
-        Event::State { .. } => "state",
-        Event::Error { .. } => "error",
-    }
+    event.name()
 }
