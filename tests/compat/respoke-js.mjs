@@ -13,8 +13,10 @@
 //
 // Checks, in brokered mode (tokens from the example app server, which holds the App-Secret)
 // and in development mode (respoke.js mints its own token): connect, `disconnect` on
-// /dev/drop, connect again with a fresh token, a message between the two clients, and a clean
-// disconnect. Prints PASS/FAIL per check and a summary; exits 1 on any failure.
+// /dev/drop, connect again with a fresh token, messages both ways between the two clients,
+// presence (one observes the other: set, and `unavailable` when its socket drops), a group
+// (join events, group.sendMessage -> pubsub, getMembers, leave), and a clean disconnect.
+// Prints PASS/FAIL per check and a summary; exits 1 on any failure.
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -184,18 +186,76 @@ function installHarness() {
     const client = window.respoke.createClient(settings);
     window.clients[name] = client;
     window.events[name] = [];
-    for (const eventName of ['connect', 'disconnect', 'reconnect', 'message', 'error']) {
+    for (const eventName of ['connect', 'disconnect', 'reconnect', 'message', 'error', 'join', 'leave']) {
       client.listen(eventName, (evt) => {
         const entry = { name: eventName, at: Date.now() };
         if (eventName === 'message' && evt && evt.message) {
           entry.text = evt.message.message;
           entry.from = evt.message.endpointId;
+          entry.group = evt.group ? evt.group.id : null;
+        }
+        if ((eventName === 'join' || eventName === 'leave') && evt && evt.group) {
+          entry.group = evt.group.id;
         }
         window.events[name].push(entry);
       });
     }
     return true;
   };
+  const record = (name, entry) => window.events[name].push({ ...entry, at: Date.now() });
+  const describe = (connection) => ({
+    connectionId: connection && connection.id,
+    endpointId: connection && connection.getEndpoint && connection.getEndpoint().id,
+  });
+  window.groups = {};
+  window.joinGroup = (name, id) =>
+    window.clients[name].join({
+      id,
+      onMessage: (evt) => record(name, {
+        name: 'group-message', group: id, text: evt.message.message, from: evt.message.endpointId,
+      }),
+      onJoin: (evt) => record(name, { name: 'group-join', group: id, ...describe(evt.connection) }),
+      onLeave: (evt) => record(name, { name: 'group-leave', group: id, ...describe(evt.connection) }),
+    }).then(
+      (group) => {
+        window.groups[`${name}/${id}`] = group;
+        return 'ok';
+      },
+      (error) => `error: ${error && error.message}`,
+    );
+  window.groupSend = (name, id, text) =>
+    window.groups[`${name}/${id}`].sendMessage({ message: text }).then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  window.groupMembers = (name, id) =>
+    window.groups[`${name}/${id}`].getMembers().then(
+      (connections) => connections.map((c) => c.getEndpoint().id).sort(),
+      (error) => `error: ${error && error.message}`,
+    );
+  window.groupLeave = (name, id) =>
+    window.groups[`${name}/${id}`].leave().then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  // getEndpoint without skipPresence registers a presence observer (post /v1/presenceobservers).
+  window.observe = (name, id) => {
+    window.clients[name].getEndpoint({
+      id,
+      onPresence: (evt) => record(name, { name: 'presence', of: id, presence: evt.presence }),
+    });
+    return true;
+  };
+  window.presenceOf = (name, id) => {
+    const endpoint = window.clients[name].getEndpoint({ id, skipPresence: true });
+    return endpoint.presence;
+  };
+  window.setPresence = (name, presence) =>
+    window.clients[name].setPresence({ presence }).then(
+      () => 'ok',
+      (error) => `error: ${error && error.message}`,
+    );
+  window.find = (name, predicate) => window.events[name].filter(predicate);
   window.connectClient = (name, params) =>
     window.clients[name].connect(params).then(
       () => 'ok',
@@ -327,6 +387,70 @@ async function main() {
       assert(got.text === text, `text ${JSON.stringify(got.text)}`);
       assert(got.from === devUser, `from ${got.from}`);
     });
+
+    await check('message from the brokered client reaches the development-mode client', async () => {
+      const text = `hello back from ${brokeredUser}`;
+      const result = await page.evaluate(([to, t]) => window.sendMessage('brokered', to, t), [devUser, text]);
+      assert(result === 'ok', result);
+      const got = await waitFor('message event on dev', () =>
+        page.evaluate((t) => window.events.dev.find((e) => e.name === 'message' && e.text === t), text));
+      assert(got.from === brokeredUser, `from ${got.from}`);
+      assert(got.group === null, 'a 1:1 message came with a group');
+      const s = await stats(brokeredUser);
+      assert(s.messagesSent >= 1 && s.messagesDelivered >= 1, JSON.stringify(s));
+    });
+
+    await check('presence: the brokered client observes the development-mode client', async () => {
+      await page.evaluate((id) => window.observe('brokered', id), devUser);
+      const result = await page.evaluate(() => window.setPresence('dev', 'available'));
+      assert(result === 'ok', result);
+      await waitFor('dev seen available', async () =>
+        (await page.evaluate((id) => window.presenceOf('brokered', id), devUser)) === 'available');
+      const away = await page.evaluate(() => window.setPresence('dev', 'away'));
+      assert(away === 'ok', away);
+      await waitFor('dev seen away', async () =>
+        (await page.evaluate((id) => window.presenceOf('brokered', id), devUser)) === 'away');
+      return 'available, then away';
+    });
+
+    await check('groups: join events, group.sendMessage (pubsub), getMembers, leave', async () => {
+      const group = `compat group ${Date.now()}`; // a space: percent-encoded in the URLs
+      let result = await page.evaluate((g) => window.joinGroup('brokered', g), group);
+      assert(result === 'ok', `brokered join: ${result}`);
+      result = await page.evaluate((g) => window.joinGroup('dev', g), group);
+      assert(result === 'ok', `dev join: ${result}`);
+      // The brokered member hears of the development-mode client's connection joining.
+      await waitFor('group-join of dev on brokered', () => page.evaluate(([g, id]) =>
+        window.find('brokered', (e) => e.name === 'group-join' && e.group === g && e.endpointId === id).length > 0,
+      [group, devUser]));
+      const members = await page.evaluate((g) => window.groupMembers('dev', g), group);
+      assert(Array.isArray(members), `getMembers: ${members}`);
+      assert(JSON.stringify(members) === JSON.stringify([brokeredUser, devUser].sort()), `members ${JSON.stringify(members)}`);
+      // A group message, as Group#message and Client#message (with the group).
+      const text = `to the group from ${devUser}`;
+      result = await page.evaluate(([g, t]) => window.groupSend('dev', g, t), [group, text]);
+      assert(result === 'ok', `sendMessage: ${result}`);
+      const got = await waitFor('group-message on brokered', () => page.evaluate(([g, t]) =>
+        window.find('brokered', (e) => e.name === 'group-message' && e.group === g && e.text === t)[0], [group, text]));
+      assert(got.from === devUser, `from ${got.from}`);
+      await waitFor('client message with group on brokered', () => page.evaluate(([g, t]) =>
+        window.find('brokered', (e) => e.name === 'message' && e.group === g && e.text === t).length > 0, [group, text]));
+      const echoed = await page.evaluate(([g, t]) =>
+        window.find('dev', (e) => e.name === 'group-message' && e.text === t).length, [group, text]);
+      assert(echoed === 0, 'the publisher got its own group message');
+      // Leaving: the other member hears of it.
+      result = await page.evaluate((g) => window.groupLeave('dev', g), group);
+      assert(result === 'ok', `leave: ${result}`);
+      await waitFor('group-leave of dev on brokered', () => page.evaluate(([g, id]) =>
+        window.find('brokered', (e) => e.name === 'group-leave' && e.group === g && e.endpointId === id).length > 0,
+      [group, devUser]));
+      const left = await page.evaluate((g) => window.groupMembers('brokered', g), group);
+      assert(JSON.stringify(left) === JSON.stringify([brokeredUser]), `members after leave ${JSON.stringify(left)}`);
+      const errors = await page.evaluate(() => window.events.brokered.filter((e) => e.name === 'error').length
+        + window.events.dev.filter((e) => e.name === 'error').length);
+      assert(errors === 0, `${errors} error event(s)`);
+      return `group ${JSON.stringify(group)}`;
+    });
   }
 
   if (devUp) {
@@ -339,6 +463,29 @@ async function main() {
       const s = await stats(devUser);
       assert(s.tokensIssued === 2 && s.exchangesAccepted === 2 && s.liveSockets === 1, JSON.stringify(s));
     });
+    if (brokeredUp) {
+      await check('presence: the dropped connection is reported unavailable, the new one restores presence', async () => {
+        // respoke.js re-sends its last presence ('away') on connect; the dropped connection
+        // must have been reported unavailable.
+        const view = () => page.evaluate((id) => {
+          const endpoint = window.clients.brokered.getEndpoint({ id, skipPresence: true });
+          return {
+            resolved: endpoint.presence,
+            current: window.clients.dev.connectionId,
+            connections: endpoint.connections.map((c) => ({ id: c.id, presence: c.presence })),
+          };
+        }, devUser);
+        const seen = await waitFor('the observer\'s view of dev', async () => {
+          const v = await view();
+          const current = v.connections.find((c) => c.id === v.current);
+          const dropped = v.connections.filter((c) => c.id !== v.current);
+          return current && current.presence === 'away' && dropped.length > 0
+            && dropped.every((c) => c.presence === 'unavailable') ? v : null;
+        });
+        assert(seen.resolved === 'away', `resolved ${seen.resolved}`);
+        return `${seen.connections.length} connections seen`;
+      });
+    }
     await check('development mode: clean disconnect', async () => {
       const before = await count('dev', 'disconnect');
       const result = await page.evaluate(() => window.disconnectClient('dev'));
@@ -362,6 +509,14 @@ async function main() {
       assert(s.connectionsDeleted - before.connectionsDeleted >= 1, 'no delete /v1/connections');
     });
   }
+
+  await check('no uncaught exception or respoke.js error log in the page', async () => {
+    // A push event of the wrong shape shows up here: respoke.js's socket handlers throw, or
+    // log an error (e.g. "Can't add endpoint to group").
+    const bad = consoleLines.filter((line) => line.startsWith('[pageerror]')
+      || (line.startsWith('[error]') && line.includes('[Respoke]')));
+    assert(bad.length === 0, bad.slice(0, 3).join(' | '));
+  });
 
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0 && consoleLines.length > 0) {
