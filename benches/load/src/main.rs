@@ -1,0 +1,528 @@
+//! Load generator for the dev server (issue 6, item 5). Loopback only, bounded in count and
+//! time, stops by itself.
+//!
+//! 1. Brokered exchanges per second: `--workers` tasks loop `POST /v1/tokens` (App-Secret) then
+//!    `POST /v1/session-tokens` for `--exchange-secs`; the baseline, measured the same way in
+//!    the same run, is a trivial `GET /dev/state` round trip. Then minting alone. Completions
+//!    are also counted per second, which shows the server slowing down as tokens pile up.
+//! 2. Concurrent sockets: `--sockets` clients each mint, exchange, handshake, open the
+//!    WebSocket, wait for `1::` and register (`post /v1/connections`, ack); all are held for
+//!    `--hold-secs` while the server's `/dev/stats` is read, then closed with `0::`.
+//!
+//! ```text
+//! load --api http://127.0.0.1:3231 [--sockets 5000] [--exchange-secs 5] [--workers 32]
+//!      [--open-concurrency 64] [--hold-secs 5] [--max-secs 240] [--server-pid PID]
+//!      [--json PATH]
+//! ```
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use respoke_protocol::handshake::{Handshake, HandshakeQuery};
+use respoke_protocol::packet::Packet;
+use respoke_protocol::sails::{Method, Request};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The dev server's built-in development app (printed by the server at start-up).
+const APP_ID: &str = "7C5B1A0E-3F2D-4B8A-9E61-2D4C8F0A1B35";
+const APP_SECRET: &str = "demo-secret-do-not-use-in-production";
+const SDK: &str = "respoke-bench-load/0";
+
+struct Args {
+    api: String,
+    sockets: usize,
+    exchange_secs: u64,
+    workers: usize,
+    open_concurrency: usize,
+    hold_secs: u64,
+    max_secs: u64,
+    server_pid: Option<u32>,
+    json: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        api: "http://127.0.0.1:3231".into(),
+        sockets: 5_000,
+        exchange_secs: 5,
+        workers: 32,
+        open_concurrency: 64,
+        hold_secs: 5,
+        max_secs: 240,
+        server_pid: None,
+        json: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let number = |text: String| -> Result<u64, String> {
+            text.parse::<u64>()
+                .map_err(|_| format!("{flag}: not a number: {text}"))
+        };
+        match flag.as_str() {
+            "--api" => args.api = value()?,
+            "--sockets" => args.sockets = number(value()?)?.min(20_000) as usize,
+            "--exchange-secs" => args.exchange_secs = number(value()?)?.min(60),
+            "--workers" => args.workers = number(value()?)?.clamp(1, 256) as usize,
+            "--open-concurrency" => {
+                args.open_concurrency = number(value()?)?.clamp(1, 1_024) as usize
+            }
+            "--hold-secs" => args.hold_secs = number(value()?)?.min(120),
+            "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 900),
+            "--server-pid" => args.server_pid = Some(number(value()?)? as u32),
+            "--json" => args.json = Some(value()?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let host = args
+        .api
+        .strip_prefix("http://")
+        .ok_or("--api must be http://<loopback>:<port>")?
+        .trim_end_matches('/');
+    let loopback =
+        host.starts_with("127.") || host.starts_with("localhost:") || host.starts_with("[::1]:");
+    if !loopback {
+        return Err(format!(
+            "refusing {host}: this load generator targets loopback only"
+        ));
+    }
+    args.api = format!("http://{host}");
+    Ok(args)
+}
+
+#[derive(Debug)]
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+/// Mints a tokenId on the Respoke side with the App-Secret, as an app server does.
+async fn mint(http: &reqwest::Client, api: &str, endpoint_id: &str) -> Result<String, Failure> {
+    let reply = http
+        .post(format!("{api}/v1/tokens"))
+        .header("App-Secret", APP_SECRET)
+        .json(&json!({ "appId": APP_ID, "endpointId": endpoint_id, "ttl": 3600 }))
+        .send()
+        .await?;
+    if !reply.status().is_success() {
+        return Err(Failure(format!("POST /v1/tokens -> {}", reply.status())));
+    }
+    let body: Value = reply.json().await?;
+    body["tokenId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Failure("no tokenId".into()))
+}
+
+/// Trades a tokenId for an App-Token.
+async fn exchange(http: &reqwest::Client, api: &str, token_id: &str) -> Result<String, Failure> {
+    let reply = http
+        .post(format!("{api}/v1/session-tokens"))
+        .header("Respoke-SDK", SDK)
+        .json(&json!({ "tokenId": token_id }))
+        .send()
+        .await?;
+    if !reply.status().is_success() {
+        return Err(Failure(format!(
+            "POST /v1/session-tokens -> {}",
+            reply.status()
+        )));
+    }
+    let body: Value = reply.json().await?;
+    body["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Failure("no token".into()))
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rate {
+    completed: u64,
+    errors: u64,
+    seconds: f64,
+    per_second: f64,
+    /// Completions in each whole second of the run.
+    each_second: Vec<u64>,
+}
+
+/// Runs `op` in `workers` loops for `secs`; counts completions.
+async fn measure_rate<F, Fut>(workers: usize, secs: u64, op: F) -> Rate
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), Failure>> + Send,
+{
+    let completed = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let (op, completed, errors, stop) =
+            (op.clone(), completed.clone(), errors.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                match op(worker as u64 * 1_000_000 + n).await {
+                    Ok(()) => completed.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    let mut each_second = Vec::new();
+    let mut previous = 0;
+    for _ in 0..secs {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = completed.load(Ordering::Relaxed);
+        each_second.push(now - previous);
+        previous = now;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    for task in tasks {
+        let _ = task.await;
+    }
+    let completed = completed.load(Ordering::Relaxed);
+    Rate {
+        completed,
+        errors: errors.load(Ordering::Relaxed),
+        seconds,
+        per_second: completed as f64 / seconds,
+        each_second,
+    }
+}
+
+/// One held socket: its writer, to close it.
+type Closer = mpsc::UnboundedSender<()>;
+
+/// Opens one registered socket and spawns the task that holds it (echoing heartbeats) until
+/// told to close.
+async fn open_socket(
+    http: &reqwest::Client,
+    api: &str,
+    index: usize,
+    held: Arc<AtomicU64>,
+) -> Result<Closer, Failure> {
+    let endpoint_id = format!("load{index}@example.com");
+    let token_id = mint(http, api, &endpoint_id).await?;
+    let app_token = exchange(http, api, &token_id).await?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let query = HandshakeQuery::new(app_token.clone(), SDK, now_ms);
+    let reply = http
+        .get(format!("{api}{}", query.handshake_path()))
+        .send()
+        .await?;
+    if !reply.status().is_success() {
+        return Err(Failure(format!("handshake -> {}", reply.status())));
+    }
+    let handshake = Handshake::parse(&reply.text().await?)?;
+    let ws_url = format!(
+        "{}{}",
+        api.replacen("http://", "ws://", 1),
+        query.websocket_path(&handshake.sid)
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(ws_url).await?;
+    let (mut sink, mut stream) = socket.split();
+    // Wait for `1::`, register, wait for the ack.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut registered = false;
+    while !registered {
+        let frame = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .map_err(|_| Failure("no 1:: / ack within 20 s".into()))?
+            .ok_or_else(|| Failure("socket closed while registering".into()))??;
+        let Message::Text(text) = frame else { continue };
+        match Packet::decode(text.as_str())? {
+            Packet::Connect { .. } => {
+                let request = Request::new(Method::Post, "/v1/connections")
+                    .with_data(json!({ "capabilities": { "iceFinalCandidates": true } }))
+                    .with_header("App-Token", app_token.as_str())
+                    .with_header("Respoke-SDK", SDK);
+                sink.send(Message::text(request.to_packet(1).encode()))
+                    .await?;
+            }
+            Packet::Heartbeat => sink.send(Message::text("2::")).await?,
+            Packet::Ack { ack_id: 1, .. } => registered = true,
+            Packet::Disconnect { .. } | Packet::Error { .. } => {
+                return Err(Failure("refused while registering".into()))
+            }
+            _ => {}
+        }
+    }
+    held.fetch_add(1, Ordering::Relaxed);
+    let (close_tx, mut close_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = close_rx.recv() => {
+                    let _ = sink.send(Message::text("0::")).await;
+                    let _ = sink.close().await;
+                    break;
+                }
+                frame = stream.next() => match frame {
+                    Some(Ok(Message::Text(text))) if text.as_str() == "2::" => {
+                        if sink.send(Message::text("2::")).await.is_err() { break; }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                }
+            }
+        }
+        held.fetch_sub(1, Ordering::Relaxed);
+    });
+    Ok(close_tx)
+}
+
+async fn dev_stats(http: &reqwest::Client, api: &str) -> Value {
+    match http.get(format!("{api}/dev/stats")).send().await {
+        Ok(reply) => reply.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+/// Resident memory of a process (kB), from /proc.
+fn rss_kb(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// This process's open-files limit.
+fn nofile_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse().ok())
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SocketReport {
+    target: usize,
+    opened: u64,
+    failed: u64,
+    first_error: Option<String>,
+    open_seconds: f64,
+    opens_per_second: f64,
+    server_live_sockets: Option<u64>,
+    server_live_sockets_after_hold: Option<u64>,
+    server_live_sockets_after_close: Option<u64>,
+    server_rss_kb_before: Option<u64>,
+    server_rss_kb_held: Option<u64>,
+    server_rss_bytes_per_socket: Option<f64>,
+    nofile_limit: Option<u64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    api: String,
+    baseline_requests: Rate,
+    mint_only: Rate,
+    brokered_exchanges: Rate,
+    exchange_vs_baseline: f64,
+    sockets: SocketReport,
+}
+
+async fn run(args: Args) -> Result<Report, Failure> {
+    let api = args.api.clone();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(20))
+        .build()?;
+    // The server must be there, and must be ours (dev controls on).
+    let state = http.get(format!("{api}/dev/state")).send().await?;
+    if !state.status().is_success() {
+        return Err(Failure(format!("GET /dev/state -> {}", state.status())));
+    }
+    let mut report = Report {
+        api: api.clone(),
+        ..Report::default()
+    };
+
+    let (h, a) = (http.clone(), api.clone());
+    report.baseline_requests = measure_rate(args.workers, args.exchange_secs, move |_| {
+        let (h, a) = (h.clone(), a.clone());
+        async move {
+            let reply = h.get(format!("{a}/dev/state")).send().await?;
+            reply.bytes().await?;
+            Ok(())
+        }
+    })
+    .await;
+    let (h, a) = (http.clone(), api.clone());
+    report.brokered_exchanges = measure_rate(args.workers, args.exchange_secs, move |n| {
+        let (h, a) = (h.clone(), a.clone());
+        async move {
+            let token_id = mint(&h, &a, &format!("rate{}@example.com", n % 1_000)).await?;
+            exchange(&h, &a, &token_id).await?;
+            Ok(())
+        }
+    })
+    .await;
+    let (h, a) = (http.clone(), api.clone());
+    report.mint_only = measure_rate(args.workers, args.exchange_secs, move |n| {
+        let (h, a) = (h.clone(), a.clone());
+        async move {
+            mint(&h, &a, &format!("rate{}@example.com", n % 1_000)).await?;
+            Ok(())
+        }
+    })
+    .await;
+    report.exchange_vs_baseline =
+        report.brokered_exchanges.per_second / report.baseline_requests.per_second.max(1e-9);
+    println!(
+        "baseline GET /dev/state: {:.0}/s; brokered mint+exchange: {:.0}/s ({:.2} x baseline, per second {:?}); then mint only: {:.0}/s (per second {:?})",
+        report.baseline_requests.per_second,
+        report.brokered_exchanges.per_second,
+        report.exchange_vs_baseline,
+        report.brokered_exchanges.each_second,
+        report.mint_only.per_second,
+        report.mint_only.each_second,
+    );
+
+    // Sockets.
+    let sockets = &mut report.sockets;
+    sockets.target = args.sockets;
+    sockets.nofile_limit = nofile_limit();
+    sockets.server_rss_kb_before = rss_kb(args.server_pid);
+    let held = Arc::new(AtomicU64::new(0));
+    let permits = Arc::new(Semaphore::new(args.open_concurrency));
+    let started = Instant::now();
+    let mut opening = Vec::with_capacity(args.sockets);
+    for index in 0..args.sockets {
+        let permit = permits.clone().acquire_owned().await.expect("open");
+        let (h, a, held) = (http.clone(), api.clone(), held.clone());
+        opening.push(tokio::spawn(async move {
+            let result = open_socket(&h, &a, index, held).await;
+            drop(permit);
+            result
+        }));
+    }
+    let mut closers = Vec::with_capacity(args.sockets);
+    for task in opening {
+        match task.await {
+            Ok(Ok(closer)) => closers.push(closer),
+            Ok(Err(Failure(message))) => {
+                sockets.failed += 1;
+                sockets.first_error.get_or_insert(message);
+            }
+            Err(error) => {
+                sockets.failed += 1;
+                sockets.first_error.get_or_insert(error.to_string());
+            }
+        }
+    }
+    sockets.open_seconds = started.elapsed().as_secs_f64();
+    sockets.opened = closers.len() as u64;
+    sockets.opens_per_second = sockets.opened as f64 / sockets.open_seconds;
+    let live = |stats: &Value| stats["liveSockets"].as_u64();
+    sockets.server_live_sockets = live(&dev_stats(&http, &api).await);
+    println!(
+        "sockets: {} of {} registered in {:.1} s ({:.0}/s), {} failed{}; server says {:?} live",
+        sockets.opened,
+        args.sockets,
+        sockets.open_seconds,
+        sockets.opens_per_second,
+        sockets.failed,
+        sockets
+            .first_error
+            .as_deref()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default(),
+        sockets.server_live_sockets
+    );
+    tokio::time::sleep(Duration::from_secs(args.hold_secs)).await;
+    sockets.server_live_sockets_after_hold = live(&dev_stats(&http, &api).await);
+    sockets.server_rss_kb_held = rss_kb(args.server_pid);
+    if let (Some(before), Some(held_kb)) =
+        (sockets.server_rss_kb_before, sockets.server_rss_kb_held)
+    {
+        if sockets.opened > 0 {
+            sockets.server_rss_bytes_per_socket =
+                Some(held_kb.saturating_sub(before) as f64 * 1024.0 / sockets.opened as f64);
+        }
+    }
+    println!(
+        "held {} s: server says {:?} live; client holds {}",
+        args.hold_secs,
+        sockets.server_live_sockets_after_hold,
+        held.load(Ordering::Relaxed)
+    );
+    for closer in &closers {
+        let _ = closer.send(());
+    }
+    let close_deadline = Instant::now() + Duration::from_secs(20);
+    while held.load(Ordering::Relaxed) > 0 && Instant::now() < close_deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The server notices closes asynchronously.
+    for _ in 0..50 {
+        sockets.server_live_sockets_after_close = live(&dev_stats(&http, &api).await);
+        if sockets.server_live_sockets_after_close == Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "closed: server says {:?} live",
+        sockets.server_live_sockets_after_close
+    );
+    Ok(report)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("load: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let max = Duration::from_secs(args.max_secs);
+    let json_path = args.json.clone();
+    let result = runtime.block_on(async { tokio::time::timeout(max, run(args)).await });
+    let report = match result {
+        Ok(Ok(report)) => report,
+        Ok(Err(Failure(message))) => {
+            eprintln!("load: {message}");
+            return std::process::ExitCode::from(1);
+        }
+        Err(_) => {
+            eprintln!("load: stopped after the --max-secs limit");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    if let Some(path) = json_path {
+        let text = serde_json::to_string_pretty(&report).expect("the report serializes");
+        if let Err(error) = std::fs::write(&path, text) {
+            eprintln!("load: cannot write {path}: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    // Held sockets' tasks are abandoned with the runtime: everything stops here.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    std::process::ExitCode::SUCCESS
+}
