@@ -200,6 +200,9 @@ async fn stats_document_and_endpoint_query() {
         "maxLiveSocketsPerEndpoint",
         "appTokenRequests",
         "appTokenRequestsUnauthorized",
+        "messagesSent",
+        "messagesDelivered",
+        "requests",
         "endpoints",
     ] {
         assert!(stats.get(key).is_some(), "missing {key}");
@@ -216,6 +219,9 @@ async fn stats_document_and_endpoint_query() {
         "appTokenRequestsUnauthorized",
         "sessionTokensDeleted",
         "connectionsDeleted",
+        "messagesSent",
+        "messagesDelivered",
+        "requests",
         "lastTokenIds",
     ] {
         assert!(one.get(key).is_some(), "missing {key}");
@@ -251,6 +257,8 @@ async fn dev_routes_refuse_non_loopback_peers_and_bad_bodies() {
         ("outage", "{}"),
         ("stall", r#"{"seconds":-1}"#),
         ("fail-session-tokens", "[]"),
+        ("ack-delay", r#"{"seconds":3601}"#),
+        ("ack-delay", r#"{"endpointId":"x"}"#),
     ] {
         let reply = h
             .http
