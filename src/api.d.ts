@@ -57,6 +57,16 @@ export interface ConnectOptions {
    * server's heartbeat timeout. Default 5000.
    */
   verifyTimeoutMs?: number;
+  /** How long a request over the socket waits for its answer before rejecting with REQUEST_TIMEOUT. Default 10000. */
+  requestTimeoutMs?: number;
+  /**
+   * How many requests may wait while the client is not connected; they are sent in order after the next
+   * connect. Past it they reject with QUEUE_FULL. 0 rejects requests made while disconnected at once
+   * with DISCONNECTED. Default 50.
+   */
+  queueSize?: number;
+  /** How long a request may wait for a connection before rejecting with QUEUE_TIMEOUT. Default 15000. */
+  queueMaxAgeMs?: number;
 }
 
 /** What a `waiting` client with no attempt scheduled waits for. */
@@ -128,6 +138,62 @@ export interface ErrorEvent {
   retry: boolean;
 }
 
+/** A 1:1 text message (`sendMessage` from another endpoint). */
+export interface MessageEvent {
+  type: "message";
+  /** Sender's endpointId. */
+  from: string;
+  /** Sender's connectionId. */
+  fromConnection: string;
+  /** Server time, Unix ms. */
+  timestamp: number;
+  message: string;
+}
+
+/** A presence change of an endpoint passed to `observePresence`. */
+export interface PresenceEvent {
+  type: "presence";
+  from: string;
+  fromConnection: string;
+  /** e.g. "available", "away", "unavailable". */
+  presence: string;
+  show?: string;
+  status?: string;
+}
+
+/** A connection joined a group this client is in. */
+export interface JoinEvent {
+  type: "join";
+  group: string;
+  endpointId: string;
+  connectionId: string;
+}
+
+/** A connection left a group this client is in. */
+export interface LeaveEvent {
+  type: "leave";
+  group: string;
+  endpointId: string;
+  connectionId: string;
+}
+
+/** A message published to a group this client is in. */
+export interface PubsubEvent {
+  type: "pubsub";
+  group: string;
+  from: string;
+  fromConnection: string;
+  /** Server time, Unix ms. */
+  timestamp: number;
+  message: string;
+}
+
+/** A presence value: a type such as "available", or an object with it. */
+export type PresenceValue = string | { type: string; show?: string; status?: string };
+
+/** HTTP verbs of `request`. */
+export type RequestMethod = "get" | "post" | "put" | "delete";
+
 export interface ClientEventMap {
   connect: ConnectEvent;
   disconnect: DisconnectEvent;
@@ -135,6 +201,11 @@ export interface ClientEventMap {
   failed: FailedEvent;
   state: StateEvent;
   error: ErrorEvent;
+  message: MessageEvent;
+  presence: PresenceEvent;
+  join: JoinEvent;
+  leave: LeaveEvent;
+  pubsub: PubsubEvent;
 }
 
 export type ClientEventName = keyof ClientEventMap;
@@ -173,6 +244,26 @@ export class Client {
   reconnect(): void;
   /** Resolves with the next `connect` event (at once if connected); rejects with a RespokeError if the client fails or is closed first. */
   ready(): Promise<ConnectEvent>;
+  /**
+   * Any Respoke REST call over the socket (Sails over socket.io), e.g. `request("get", "/v1/turn")`.
+   * Resolves with the answer body. Rejects with a RespokeError: REQUEST_FAILED (the server answered an
+   * error; `status` set), REQUEST_TIMEOUT, DISCONNECTED (the socket went away before the answer: the
+   * server may or may not have acted, and the request is not re-sent), QUEUE_FULL, QUEUE_TIMEOUT,
+   * CLOSED, FAILED or INVALID_ARGUMENT. Never hangs.
+   */
+  request<T = unknown>(method: RequestMethod, url: string, data?: Record<string, unknown>): Promise<T>;
+  /** Sends a text message to every connection of endpoint `to`. Settles like `request`. */
+  sendMessage(options: { to: string; message: string }): Promise<void>;
+  /** Sets this connection's presence; restored after every reconnect. Settles like `request`. */
+  setPresence(presence: PresenceValue): Promise<void>;
+  /** Joins a group (its `join`/`leave`/`pubsub` events start); rejoined after every reconnect. */
+  join(group: string): Promise<void>;
+  /** Leaves a group and stops rejoining it. */
+  leave(group: string): Promise<void>;
+  /** Publishes a message to every member of a group (`pubsub` events). */
+  publish(options: { group: string; message: string }): Promise<void>;
+  /** Receives `presence` events of these endpoints (the current one first); restored after every reconnect. */
+  observePresence(endpointIds: string[]): Promise<void>;
   /** Counters since `connect`. */
   stats(): ClientStats;
   /** Current state. */

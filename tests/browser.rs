@@ -130,13 +130,18 @@ async fn wait_until(what: &str, timeout_ms: u32, mut condition: impl FnMut() -> 
 
 // ----- the client under test -------------------------------------------------------------------
 
-const EVENTS: [&str; 6] = [
+const EVENTS: [&str; 11] = [
     "connect",
     "disconnect",
     "reconnecting",
     "failed",
     "state",
     "error",
+    "message",
+    "presence",
+    "join",
+    "leave",
+    "pubsub",
 ];
 
 /// Records every event a client emits, with the time it arrived.
@@ -841,4 +846,238 @@ async fn freeze_and_resume() {
     dispatch_document(&web_sys::Event::new("resume").unwrap());
     recorder.wait("connect", 2, 5_000).await;
     close(&client).await;
+}
+
+// ----- using the session: requests, messages, groups, presence (issue 7) -----------------------
+
+async fn call(promise: js_sys::Promise) -> Result<Value, (String, Option<u64>)> {
+    match JsFuture::from(promise).await {
+        Ok(value) => Ok(serde_wasm_bindgen::from_value(value).unwrap_or(Value::Null)),
+        Err(error) => {
+            let code = js_sys::Reflect::get(&error, &"code".into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default();
+            let name = js_sys::Reflect::get(&error, &"name".into())
+                .unwrap()
+                .as_string();
+            assert_eq!(name.as_deref(), Some("RespokeError"));
+            let status = js_sys::Reflect::get(&error, &"status".into())
+                .unwrap()
+                .as_f64()
+                .map(|s| s as u64);
+            Err((code, status))
+        }
+    }
+}
+
+fn js(value: Value) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+/// A second client in the same page: the app server knows one user per browser (its cookie),
+/// so this one gets its tokens straight from Respoke's development-mode `/v1/tokens`.
+async fn dev_mode_client(
+    endpoint: &str,
+    extra: Value,
+) -> (Client, Closure<dyn FnMut(JsValue) -> js_sys::Promise>) {
+    let config = Request::get(&format!("{}/api/config", app()))
+        .send()
+        .await
+        .unwrap();
+    let config: Value = serde_json::from_str(&config.text().await.unwrap()).unwrap();
+    let app_id = config["appId"].as_str().unwrap().to_owned();
+    let endpoint_id = endpoint.to_owned();
+    let get_token = Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |_: JsValue| {
+        let body = json!({"appId": app_id, "endpointId": endpoint_id, "ttl": 600});
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (status, reply) = post(&format!("{}/v1/tokens", api()), body).await;
+            assert_eq!(status, 200, "{reply}");
+            Ok(JsValue::from_str(reply["tokenId"].as_str().unwrap()))
+        })
+    });
+    let opts = options(endpoint, extra);
+    js_sys::Reflect::set(&opts, &"getToken".into(), get_token.as_ref()).unwrap();
+    let client = connect(opts).expect("connect");
+    (client, get_token)
+}
+
+#[wasm_bindgen_test]
+async fn request_resolves_with_the_answer_or_rejects_typed() {
+    let endpoint = login("test16@example.com").await;
+    let client = connect(options(&endpoint, json!({}))).expect("connect");
+    ready(&client).await.expect("ready");
+    let ok = call(client.request(
+        "post".into(),
+        "/v1/presence".into(),
+        js(json!({"presence": {"type": "away"}})),
+    ))
+    .await;
+    assert_eq!(ok, Ok(json!({})));
+    let missing =
+        call(client.request("get".into(), "/v1/no-such-route".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(missing, Err(("REQUEST_FAILED".into(), Some(404))));
+    let bad = call(client.send_message(js(json!({"to": "", "message": "x"})))).await;
+    assert_eq!(bad, Err(("REQUEST_FAILED".into(), Some(400))));
+    let invalid = call(client.request("patch".into(), "/v1/x".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(invalid, Err(("INVALID_ARGUMENT".into(), None)));
+    close(&client).await;
+    let closed = call(client.send_message(js(json!({"to": "kirk", "message": "x"})))).await;
+    assert_eq!(closed, Err(("CLOSED".into(), None)));
+}
+
+#[wasm_bindgen_test]
+async fn request_times_out_and_socket_loss_rejects_at_once() {
+    let endpoint = login("test17@example.com").await;
+    let client = connect(options(&endpoint, json!({"requestTimeoutMs": 500}))).expect("connect");
+    ready(&client).await.expect("ready");
+    dev("ack-delay", json!({"seconds": 5, "endpointId": endpoint})).await;
+    let started = js_sys::Date::now();
+    let slow = call(client.request(
+        "post".into(),
+        "/v1/presence".into(),
+        js(json!({"presence": {"type": "away"}})),
+    ))
+    .await;
+    assert_eq!(slow, Err(("REQUEST_TIMEOUT".into(), None)));
+    assert!(js_sys::Date::now() - started < 2_000.0);
+    // In flight when the socket goes: rejected with DISCONNECTED, not left hanging.
+    let client2 =
+        connect(options(&endpoint, json!({"requestTimeoutMs": 30_000}))).expect("connect");
+    close(&client).await;
+    ready(&client2).await.expect("ready");
+    let pending =
+        client2.send_message(js(json!({"to": "kirk@enterprise.com", "message": "lost?"})));
+    sleep(200).await;
+    dev("drop", json!({"endpointId": endpoint})).await;
+    assert_eq!(call(pending).await, Err(("DISCONNECTED".into(), None)));
+    dev("reset", json!({})).await;
+    close(&client2).await;
+}
+
+#[wasm_bindgen_test]
+async fn queue_limits_while_disconnected() {
+    let endpoint = login("test18@example.com").await;
+    let client = connect(options(
+        &endpoint,
+        json!({"queueSize": 2, "queueMaxAgeMs": 1_000, "backoff": {"initialDelayMs": 100, "maxDelayMs": 200}}),
+    ))
+    .expect("connect");
+    let recorder = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    dev("outage", json!({"seconds": 3})).await;
+    recorder.wait("disconnect", 1, 3_000).await;
+    let message = || {
+        client.send_message(js(
+            json!({"to": "kirk@enterprise.com", "message": "queued"}),
+        ))
+    };
+    let (first, second, third) = (message(), message(), message());
+    assert_eq!(call(third).await, Err(("QUEUE_FULL".into(), None)));
+    assert_eq!(call(first).await, Err(("QUEUE_TIMEOUT".into(), None)));
+    assert_eq!(call(second).await, Err(("QUEUE_TIMEOUT".into(), None)));
+    recorder.wait("connect", 2, 10_000).await;
+    close(&client).await;
+
+    // queueSize 0: rejected at once while not connected.
+    let strict = connect(options(&endpoint, json!({"queueSize": 0}))).expect("connect");
+    let at_once =
+        call(strict.send_message(js(json!({"to": "kirk@enterprise.com", "message": "now"})))).await;
+    assert_eq!(at_once, Err(("DISCONNECTED".into(), None)));
+    close(&strict).await;
+}
+
+#[wasm_bindgen_test]
+async fn message_round_trip_through_a_forced_drop() {
+    let alice = login("test19@example.com").await;
+    let bob = "test20@example.com";
+    let sender = connect(options(
+        &alice,
+        json!({"backoff": {"initialDelayMs": 300, "maxDelayMs": 600}}),
+    ))
+    .expect("connect");
+    let sender_events = Recorder::attach(&sender);
+    let (receiver, _get_token) = dev_mode_client(bob, json!({})).await;
+    let inbox = Recorder::attach(&receiver);
+    ready(&sender).await.expect("ready");
+    ready(&receiver).await.expect("ready");
+    call(sender.send_message(js(json!({"to": bob, "message": "before"}))))
+        .await
+        .expect("sent");
+    inbox.wait("message", 1, 3_000).await;
+    let first = inbox.last("message");
+    assert_eq!(first["from"], alice.as_str());
+    assert_eq!(first["message"], "before");
+    assert!(first["timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+    // The sender's socket is dropped; a message sent while it reconnects waits in the queue
+    // and arrives after the reconnect.
+    dev("drop", json!({"endpointId": alice})).await;
+    sender_events.wait("disconnect", 1, 2_000).await;
+    assert_ne!(sender.state(), "connected");
+    let during = sender.send_message(js(json!({"to": bob, "message": "during the drop"})));
+    assert_eq!(call(during).await, Ok(Value::Null));
+    inbox.wait("message", 2, 5_000).await;
+    assert_eq!(inbox.last("message")["message"], "during the drop");
+    assert_eq!(sender_events.count("connect"), 2);
+    close(&sender).await;
+    close(&receiver).await;
+}
+
+#[wasm_bindgen_test]
+async fn groups_and_presence_are_restored_after_reconnect() {
+    let alice = login("test21@example.com").await;
+    let bob = "test22@example.com";
+    let group = format!("bridge-{}", js_sys::Date::now() as u64);
+    let (observer, _get_token) = dev_mode_client(bob, json!({})).await;
+    let seen = Recorder::attach(&observer);
+    ready(&observer).await.expect("ready");
+    let client = connect(options(&alice, json!({}))).expect("connect");
+    let events = Recorder::attach(&client);
+    ready(&client).await.expect("ready");
+    call(client.set_presence(js(json!("available"))))
+        .await
+        .expect("presence");
+    call(client.join(JsValue::from_str(&group)))
+        .await
+        .expect("join");
+    call(observer.join(JsValue::from_str(&group)))
+        .await
+        .expect("join");
+    call(observer.observe_presence(js(json!([alice]))))
+        .await
+        .expect("observe");
+    seen.wait("presence", 1, 3_000).await;
+    assert_eq!(seen.last("presence")["presence"], "available");
+    events.wait("join", 1, 3_000).await;
+    assert_eq!(events.last("join")["endpointId"], bob);
+
+    dev("drop", json!({"endpointId": alice})).await;
+    events.wait("connect", 2, 5_000).await;
+    // The observer saw alice go unavailable and come back with the presence she had set.
+    wait_until("presence restored", 5_000, || {
+        seen.all("presence")
+            .iter()
+            .any(|(_, p)| p["presence"] == "unavailable")
+            && seen.last("presence")["presence"] == "available"
+    })
+    .await;
+    // Alice is a member again: she hears what is published to the group.
+    sleep(300).await;
+    call(observer.publish(js(json!({"group": group, "message": "all hands"}))))
+        .await
+        .expect("publish");
+    events.wait("pubsub", 1, 3_000).await;
+    let pubsub = events.last("pubsub");
+    assert_eq!(pubsub["group"], group.as_str());
+    assert_eq!(pubsub["message"], "all hands");
+    assert_eq!(pubsub["from"], bob);
+    call(client.leave(JsValue::from_str(&group)))
+        .await
+        .expect("leave");
+    seen.wait("leave", 1, 3_000).await;
+    assert_eq!(seen.last("leave")["endpointId"], alice.as_str());
+    close(&client).await;
+    close(&observer).await;
 }

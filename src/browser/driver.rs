@@ -20,8 +20,8 @@ use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
 use super::socket::Socket;
 use crate::core::{
-    Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, RequestId, State,
-    TokenCallbackError, Wake,
+    CallError, CallId, Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, Method,
+    RequestId, State, TokenCallbackError, Wake,
 };
 
 /// Longest single timer; longer waits re-arm, so a throttled or suspended tab re-checks its
@@ -48,6 +48,36 @@ pub enum Input {
     Timer,
     /// The network or the page changed.
     Wake(Wake),
+    /// The app made a request; its promise settles with the core's reply.
+    Call(CallOp, Settle),
+}
+
+/// The promise functions of one request.
+pub struct Settle {
+    /// Called with the answer body.
+    pub resolve: js_sys::Function,
+    /// Called with a RespokeError.
+    pub reject: js_sys::Function,
+    /// Resolve with `undefined` rather than the body (the typed helpers return `Promise<void>`).
+    pub void: bool,
+}
+
+/// What the app asked for.
+pub enum CallOp {
+    /// `request(method, url, data)`.
+    Request(Method, String, serde_json::Value),
+    /// `sendMessage({to, message})`.
+    SendMessage(String, String),
+    /// `setPresence(presence)`.
+    SetPresence(serde_json::Value),
+    /// `join(group)`.
+    Join(String),
+    /// `leave(group)`.
+    Leave(String),
+    /// `publish({group, message})`.
+    Publish(String, String),
+    /// `observePresence(endpointIds)`.
+    ObservePresence(Vec<String>),
 }
 
 /// The client's app-side hooks the driver needs.
@@ -68,6 +98,7 @@ struct Driver {
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
     _lifecycle: Lifecycle,
+    calls: HashMap<CallId, Settle>,
 }
 
 /// Current time on the monotonic clock the core uses.
@@ -98,6 +129,7 @@ pub fn spawn(
         get_token: hooks.get_token,
         abort_listener: None,
         _lifecycle: lifecycle,
+        calls: HashMap::new(),
     };
     // The page as it is now (offline, hidden), before the first attempt.
     for wake in initial_wakes {
@@ -165,6 +197,19 @@ impl Driver {
                 self.machine.handle_timeout(now);
             }
             Input::Wake(wake) => self.machine.handle_wake(now, wake),
+            Input::Call(op, settle) => {
+                let m = &mut self.machine;
+                let id = match op {
+                    CallOp::Request(method, url, data) => m.request(now, method, &url, data),
+                    CallOp::SendMessage(to, message) => m.send_message(now, &to, &message),
+                    CallOp::SetPresence(presence) => m.set_presence(now, presence),
+                    CallOp::Join(group) => m.join(now, &group),
+                    CallOp::Leave(group) => m.leave(now, &group),
+                    CallOp::Publish(group, message) => m.publish(now, &group, &message),
+                    CallOp::ObservePresence(ids) => m.observe_presence(now, &ids),
+                };
+                self.calls.insert(id, settle);
+            }
         }
         self.drain();
     }
@@ -180,10 +225,31 @@ impl Driver {
         while let Some(event) = self.machine.poll_event() {
             events.push(event);
         }
-        for event in &events {
-            self.shared.dispatch(event);
+        for event in events {
+            match event {
+                Event::Reply { id, result } => self.settle(id, result),
+                event => self.shared.dispatch(&event),
+            }
         }
         self.arm_timer();
+    }
+
+    fn settle(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
+        let Some(settle) = self.calls.remove(&id) else {
+            return;
+        };
+        let _ = match result {
+            Ok(_) if settle.void => settle
+                .resolve
+                .call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED),
+            Ok(body) => settle
+                .resolve
+                .call1(&JsValue::UNDEFINED, &js::json_to_js(&body)),
+            Err(error) => {
+                let error = js::respoke_error(error.code, &error.message, error.status);
+                settle.reject.call1(&JsValue::UNDEFINED, &error)
+            }
+        };
     }
 
     fn arm_timer(&mut self) {

@@ -9,13 +9,18 @@ use super::driver::Listeners;
 use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
 
 /// The names `listen` accepts.
-pub const EVENT_NAMES: [&str; 6] = [
+pub const EVENT_NAMES: [&str; 11] = [
     "connect",
     "disconnect",
     "reconnecting",
     "failed",
     "state",
     "error",
+    "message",
+    "presence",
+    "join",
+    "leave",
+    "pubsub",
 ];
 
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
@@ -72,9 +77,20 @@ pub fn token_error(error: &JsValue) -> TokenCallbackError {
     }
 }
 
-/// A core event as the JS object the `.d.ts` describes.
+/// A core event as the JS object the `.d.ts` describes (plain objects, numbers).
 pub fn event_to_js(event: &Event) -> JsValue {
-    serde_wasm_bindgen::to_value(event).unwrap_or(JsValue::UNDEFINED)
+    use serde::Serialize;
+    event
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JSON value (an answer body) as a plain JS value.
+pub fn json_to_js(value: &serde_json::Value) -> JsValue {
+    use serde::Serialize;
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 #[derive(Default)]

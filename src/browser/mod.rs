@@ -14,8 +14,8 @@ use futures_channel::mpsc::{unbounded, UnboundedSender};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::{BackoffConfig, Config, Credentials, Machine, TokenSource};
-use driver::{Hooks, Input};
+use crate::core::{BackoffConfig, Config, Credentials, Machine, Method, TokenSource};
+use driver::{CallOp, Hooks, Input, Settle};
 use js::{as_function, respoke_error, Shared, EVENT_NAMES};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -83,6 +83,96 @@ impl Client {
         self.shared.ready()
     }
 
+    /// Any Respoke REST call over the socket; resolves with the answer body.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn request(&self, method: JsValue, url: JsValue, data: JsValue) -> js_sys::Promise {
+        let method = match method
+            .as_string()
+            .map(|m| m.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("get") => Method::Get,
+            Some("post") => Method::Post,
+            Some("put") => Method::Put,
+            Some("delete") => Method::Delete,
+            _ => return rejected("request: method must be get, post, put or delete"),
+        };
+        let Some(url) = url.as_string().filter(|u| u.starts_with('/')) else {
+            return rejected("request: url must be a path such as /v1/messages");
+        };
+        let data = if data.is_undefined() || data.is_null() {
+            serde_json::Value::Object(serde_json::Map::new())
+        } else {
+            match serde_wasm_bindgen::from_value(data) {
+                Ok(value) => value,
+                Err(_) => return rejected("request: data must be JSON-serializable"),
+            }
+        };
+        self.call(CallOp::Request(method, url, data), false)
+    }
+
+    /// A 1:1 text message to every connection of `to`.
+    #[wasm_bindgen(js_name = sendMessage, skip_typescript)]
+    pub fn send_message(&self, options: JsValue) -> js_sys::Promise {
+        match (
+            string_field(&options, "to"),
+            string_field(&options, "message"),
+        ) {
+            (Ok(Some(to)), Ok(Some(message))) => self.call(CallOp::SendMessage(to, message), true),
+            _ => rejected("sendMessage: expected {to: string, message: string}"),
+        }
+    }
+
+    /// Sets this connection's presence; restored after every reconnect.
+    #[wasm_bindgen(js_name = setPresence, skip_typescript)]
+    pub fn set_presence(&self, presence: JsValue) -> js_sys::Promise {
+        match serde_wasm_bindgen::from_value(presence) {
+            Ok(value) => self.call(CallOp::SetPresence(value), true),
+            Err(_) => rejected("setPresence: expected a string or {type: string}"),
+        }
+    }
+
+    /// Joins a group; rejoined after every reconnect.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn join(&self, group: JsValue) -> js_sys::Promise {
+        match group.as_string().filter(|g| !g.is_empty()) {
+            Some(group) => self.call(CallOp::Join(group), true),
+            None => rejected("join: group must be a non-empty string"),
+        }
+    }
+
+    /// Leaves a group.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn leave(&self, group: JsValue) -> js_sys::Promise {
+        match group.as_string().filter(|g| !g.is_empty()) {
+            Some(group) => self.call(CallOp::Leave(group), true),
+            None => rejected("leave: group must be a non-empty string"),
+        }
+    }
+
+    /// Publishes a message to every member of a group.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn publish(&self, options: JsValue) -> js_sys::Promise {
+        match (
+            string_field(&options, "group"),
+            string_field(&options, "message"),
+        ) {
+            (Ok(Some(group)), Ok(Some(message))) if !group.is_empty() => {
+                self.call(CallOp::Publish(group, message), true)
+            }
+            _ => rejected("publish: expected {group: string, message: string}"),
+        }
+    }
+
+    /// Receives `presence` events of these endpoints; restored after every reconnect.
+    #[wasm_bindgen(js_name = observePresence, skip_typescript)]
+    pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
+        match serde_wasm_bindgen::from_value::<Vec<String>>(endpoint_ids) {
+            Ok(ids) => self.call(CallOp::ObservePresence(ids), true),
+            Err(_) => rejected("observePresence: expected an array of endpointIds"),
+        }
+    }
+
     /// Counters since `connect`.
     #[wasm_bindgen(skip_typescript)]
     pub fn stats(&self) -> JsValue {
@@ -109,6 +199,28 @@ impl Client {
     pub fn connection_id(&self) -> Option<String> {
         self.shared.connection_id()
     }
+}
+
+impl Client {
+    fn call(&self, op: CallOp, void: bool) -> js_sys::Promise {
+        let mut op = Some(op);
+        js_sys::Promise::new(&mut |resolve, reject| {
+            let Some(op) = op.take() else { return };
+            let settle = Settle {
+                resolve,
+                reject: reject.clone(),
+                void,
+            };
+            if self.inputs.unbounded_send(Input::Call(op, settle)).is_err() {
+                let error = respoke_error("CLOSED", "the client was disconnected", None);
+                let _ = reject.call1(&JsValue::UNDEFINED, &error);
+            }
+        })
+    }
+}
+
+fn rejected(message: &str) -> js_sys::Promise {
+    js_sys::Promise::reject(&respoke_error("INVALID_ARGUMENT", message, None))
 }
 
 /// Counts of live objects the shell created (sockets, timers, requests, listeners), for leak
@@ -181,9 +293,7 @@ fn ms_field(object: &JsValue, key: &str, name: &str) -> Result<Option<u64>, Opti
     }
     match value.as_f64() {
         Some(ms) if (0.0..=9_007_199_254_740_991.0).contains(&ms) => Ok(Some(ms as u64)),
-        _ => Err(invalid(format!(
-            "{name} must be a non-negative number of milliseconds"
-        ))),
+        _ => Err(invalid(format!("{name} must be a non-negative number"))),
     }
 }
 
@@ -250,7 +360,12 @@ fn parse_options(options: &JsValue) -> Result<(Config, Hooks), OptionError> {
             .as_bool()
             .ok_or_else(|| invalid("pauseWhenHidden must be a boolean"))?;
     }
+    if let Some(size) = ms_field(options, "queueSize", "queueSize")? {
+        config.queue_size = usize::try_from(size).unwrap_or(usize::MAX);
+    }
     for (key, slot) in [
+        ("requestTimeoutMs", &mut config.request_timeout_ms),
+        ("queueMaxAgeMs", &mut config.queue_max_age_ms),
         ("verifyTimeoutMs", &mut config.verify_timeout_ms),
         ("stableAfterMs", &mut config.stable_after_ms),
         ("tokenTimeoutMs", &mut config.token_timeout_ms),
