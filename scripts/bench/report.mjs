@@ -1,0 +1,461 @@
+// Turns the JSON results of one `npm run bench` into a printed table and BENCHMARKS.md.
+//
+// node scripts/bench/report.mjs --dir target-bench/bench --out BENCHMARKS.md [--seconds N]
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const argv = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const dir = resolve(arg("dir", join(root, "target-bench/bench")));
+const out = resolve(arg("out", join(root, "BENCHMARKS.md")));
+const load = (name) => {
+  const file = join(dir, `${name}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : null;
+};
+const size = load("size");
+const herd = load("herd");
+const browser = load("browser");
+const devserver = load("load");
+const variantsFile = join(root, "benches/size/variants.json");
+const variants = existsSync(variantsFile) ? JSON.parse(readFileSync(variantsFile, "utf8")) : null;
+
+const sh = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  } catch {
+    return "unknown";
+  }
+};
+const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
+const x = (r, d = 2) => (r === null || r === undefined || Number.isNaN(r) ? "-" : `x${r.toFixed(d)}`);
+const num = (n) => (n === null || n === undefined ? "-" : Number(n).toLocaleString("en-US"));
+const s1 = (v) => (v === null || v === undefined ? "never" : `${v.toFixed(1)} s`);
+
+const machine = {
+  date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  nproc: sh("nproc", []),
+  memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  cpu: cpus()[0]?.model ?? "unknown",
+  chromium: browser?.chromium ?? sh("chromium", ["--version"]),
+  node: process.version,
+  rustc: sh("rustc", ["--version"]),
+  commit: `${sh("git", ["-C", root, "rev-parse", "--short", "HEAD"])}${sh("git", ["-C", root, "status", "--porcelain", "--", "src", "protocol/src", "devserver/src"]) ? " (work tree with uncommitted changes in src/)" : ""}`,
+};
+
+// ----- summary ----------------------------------------------------------------------------------
+
+const summary = [];
+if (size) {
+  summary.push({
+    what: "Size: wasm (wasm-opt -Oz) + JS glue, gzip -9",
+    ours: kib(size.totalGzip),
+    baseline: `budget ${kib(size.budgetBytes)}${size.respokeJs ? `; respoke.js 1.56 ${kib(size.respokeJs.gzip)} (built here)` : ""}`,
+    ratio: `${x(size.ratioToBudget)} budget${size.respokeJs ? `, ${x(size.ratioToRespokeJs)} respoke.js` : ""}`,
+    verdict: size.totalGzip <= size.budgetBytes ? "within budget" : `OVER by ${kib(size.overBudgetBytes)}`,
+  });
+}
+if (browser?.connect) {
+  const c = browser.connect;
+  summary.push({
+    what: `Connect latency, warm, median of ${c.runs}`,
+    ours: `${c.oursMedianMs} ms`,
+    baseline: `${c.baselineMedianMs} ms (hand-written JS)`,
+    ratio: x(c.ratio),
+    verdict: c.ratio <= c.goal ? `meets goal <= ${c.goal}` : `misses goal <= ${c.goal}`,
+  });
+}
+if (browser?.cold) {
+  const c = browser.cold;
+  summary.push({
+    what: `Cold start: import + init() + first connect, median of ${c.runs}`,
+    ours: `${c.oursMedianMs} ms (init ${c.oursInitMedianMs} ms)`,
+    baseline: `${c.baselineMedianMs} ms (first connect, fresh page)`,
+    ratio: x(c.ratio),
+    verdict: "no goal set",
+  });
+}
+const herdOurs = (rejection) =>
+  herd?.outcomes.find((o) => o.model.includes("(ours)") && JSON.stringify(o.rejection) === JSON.stringify(rejection));
+const herdTheirs = (name, rejection) =>
+  herd?.outcomes.find((o) => o.model.startsWith(name) && JSON.stringify(o.rejection) === JSON.stringify(rejection));
+if (herd) {
+  for (const rejection of ["plain503", { retryAfter: { secs: 5 } }, "loadDerived"]) {
+    const ours = herdOurs(rejection);
+    const sio = herdTheirs("socket.io", rejection);
+    const rjs = herdTheirs("respoke.js", rejection);
+    if (!ours || !sio || !rjs) continue;
+    const label = rejection === "plain503" ? "503" : rejection === "loadDerived" ? "503 + Retry-After by load" : "503 + Retry-After: 5";
+    const better = (a, b) => a.attempts < b.attempts && (a.allConnectedS ?? Infinity) < (b.allConnectedS ?? Infinity);
+    summary.push({
+      what: `Herd ${num(herd.clients)} clients, ${herd.capacityPerS}/s, ${label}: attempts / all back`,
+      ours: `${num(ours.attempts)} / ${s1(ours.allConnectedS)}`,
+      baseline: `socket.io ${num(sio.attempts)} / ${s1(sio.allConnectedS)}; respoke.js ${num(rjs.attempts)} / ${s1(rjs.allConnectedS)}`,
+      ratio: `${x(ours.attempts / sio.attempts)} / ${x((ours.allConnectedS ?? NaN) / (sio.allConnectedS ?? NaN))} vs socket.io`,
+      verdict: better(ours, sio) && better(ours, rjs) ? "less work, sooner" : better(ours, rjs) ? "beats respoke.js, NOT socket.io" : "NOT better",
+    });
+  }
+}
+if (browser?.memory) {
+  const m = browser.memory;
+  summary.push({
+    what: `Memory: ${num(m.cycles)} drop/reconnect cycles, growth from cycle 100`,
+    ours: `JS heap ${m.jsHeapGrowthBytes >= 0 ? "+" : ""}${num(m.jsHeapGrowthBytes)} B, wasm ${m.wasmMemoryGrowthBytes >= 0 ? "+" : ""}${num(m.wasmMemoryGrowthBytes)} B`,
+    baseline: `noise allowance ${num(m.jsHeapNoiseAllowanceBytes)} B; sockets ${m.points.at(-1)?.counters?.sockets ?? "-"} live`,
+    ratio: "-",
+    verdict: m.pass ? "zero growth beyond noise" : "GROWTH or counters off",
+  });
+}
+if (devserver) {
+  const d = devserver;
+  summary.push({
+    what: `Dev server: sockets held (target ${num(d.sockets.target)})`,
+    ours: `${num(d.sockets.opened)} registered, ${num(d.sockets.serverLiveSocketsAfterHold)} live after hold`,
+    baseline: `${d.sockets.failed} failed`,
+    ratio: x(d.sockets.opened / d.sockets.target),
+    verdict: d.sockets.opened >= d.sockets.target ? "target met" : "target missed",
+  });
+  summary.push({
+    what: "Dev server: brokered exchanges/s (mint + exchange)",
+    ours: `${num(Math.round(d.brokeredExchanges.perSecond))}/s (first second ${num(d.brokeredExchanges.eachSecond?.[0])})`,
+    baseline: `${num(Math.round(d.baselineRequests.perSecond))}/s GET /dev/state`,
+    ratio: x(d.exchangeVsBaseline),
+    verdict: "see section 5",
+  });
+}
+
+function table(rows, columns) {
+  const head = `| ${columns.map(([, title]) => title).join(" | ")} |`;
+  const rule = `|${columns.map(() => "---").join("|")}|`;
+  return [head, rule, ...rows.map((r) => `| ${columns.map(([key]) => String(r[key] ?? "-")).join(" | ")} |`)].join("\n");
+}
+const summaryColumns = [
+  ["what", "benchmark"],
+  ["ours", "respoke-client"],
+  ["baseline", "baseline (same run)"],
+  ["ratio", "ratio"],
+  ["verdict", "verdict"],
+];
+
+// Console: a compact version.
+console.log("");
+for (const row of summary) {
+  console.log(`${row.what}\n    ours: ${row.ours}\n    base: ${row.baseline}\n    ${row.ratio}  ->  ${row.verdict}`);
+}
+
+// ----- sections ---------------------------------------------------------------------------------
+
+const md = [];
+md.push(`# Benchmarks
+
+Written by \`npm run bench\` (\`scripts/bench/run.sh\`); do not edit by hand. Every ratio is
+against a baseline measured in the same run, except the size budget (a fixed number).
+
+| machine | |
+|---|---|
+| date | ${machine.date} |
+| commit | ${machine.commit} |
+| cores (\`nproc\`) | ${machine.nproc} |
+| memory | ${machine.memory} |
+| CPU | ${machine.cpu} |
+| browser | ${machine.chromium} (headless, Debian) |
+| node / rustc | ${machine.node} / ${machine.rustc} |
+${arg("seconds") ? `| bench run time | ${arg("seconds")} s |\n` : ""}
+## Summary
+
+${table(summary, summaryColumns)}
+`);
+
+if (size) {
+  const gzRatio = size.optimized ? size.optimized.gzip / size.optimized.raw : size.asBuilt.gzip / size.asBuilt.raw;
+  const rows = size.breakdown?.rows ?? [];
+  const bytesOf = (prefix) => rows.filter((r) => r.crate.startsWith(prefix)).reduce((a, r) => a + r.bytes, 0);
+  const f64Display = (size.breakdown?.top ?? []).find((t) => t.name.startsWith("<f64 as core::fmt::Display>"))?.bytes ?? 0;
+  const est = (raw) => Math.round(raw * gzRatio);
+  md.push(`## 1. Size
+
+Release build (\`wasm-pack build --target web --release\`, profile \`opt-level = "z"\`, \`lto\`,
+\`codegen-units = 1\`, \`panic = "abort"\`), then Debian's ${size.wasmOptVersion ?? "wasm-opt"}.
+The size check is **not** wired into \`npm test\` yet: it would fail.
+
+| artifact | raw | gzip -9 |
+|---|---|---|
+| \`respoke_client_bg.wasm\` as built | ${kib(size.asBuilt.raw)} | ${kib(size.asBuilt.gzip)} |
+${size.strippedOnly ? `| same, name section stripped only (\`wasm-opt --strip-debug --strip-producers\`) | ${kib(size.strippedOnly.raw)} | ${kib(size.strippedOnly.gzip)} |\n` : ""}${size.optimized ? `| same, \`wasm-opt -Oz --strip-debug --strip-producers\` | ${kib(size.optimized.raw)} | ${kib(size.optimized.gzip)} |\n` : ""}| JS glue \`respoke_client.js\` | ${kib(size.glue.raw)} | ${kib(size.glue.gzip)} |
+| **total shipped (optimized wasm + glue)** | | **${kib(size.totalGzip)}** |
+| budget | | ${kib(size.budgetBytes)} (${x(size.ratioToBudget)}: ${size.overBudgetBytes > 0 ? `${kib(size.overBudgetBytes)} over` : "within"}) |
+${size.respokeJs ? `| respoke.js 1.56 (${size.respokeJs.how}), same run | ${kib(size.respokeJs.raw)} | ${kib(size.respokeJs.gzip)} (ours ${x(size.ratioToRespokeJs)}) |\n` : ""}
+Published sizes for comparison (min+gzip): centrifuge-js 22.6 KiB, socket.io-client 12.6 KiB,
+ably-js 56.5 KiB, respoke.js 53 KiB (its own dist build; the esbuild bundle above is smaller).
+`);
+  if (size.breakdown) {
+    md.push(`### Where the bytes are (per crate)
+
+${size.breakdown.of}; total ${kib(size.breakdown.total)}. Each function is charged to the crate
+of its path (\`<Type as Trait>::f\` to Type's crate; monomorphized generics to the generic's crate),
+by \`scripts/bench/attribute.mjs\` over \`twiggy top\`. wasm-opt inlines, so a crate's code that
+was inlined into ours is counted as ours: read the rows as lower bounds for libraries.
+
+${table(
+  size.breakdown.rows.slice(0, 16).map((r) => ({ crate: r.crate, bytes: num(r.bytes), share: `${((100 * r.bytes) / size.breakdown.total).toFixed(1)} %`, gz: `~${kib(est(r.bytes))}` })),
+  [["crate", "crate / part"], ["bytes", "bytes"], ["share", "share"], ["gz", "~gzip (at the build's ratio)"]],
+)}
+
+Largest functions:
+
+${table(
+  size.breakdown.top.slice(0, 10).map((t) => ({ name: `\`${t.name.slice(0, 90)}\``, bytes: num(t.bytes) })),
+  [["name", "function"], ["bytes", "bytes"]],
+)}
+`);
+  }
+  if (variants) {
+    const base = variants.variants.find((v) => v.name === "base");
+    const describe = {
+      base: "the committed client",
+      lol: "global allocator dlmalloc -> lol_alloc (`AssumeSingleThreaded<FreeListAllocator>`)",
+      noswb: "serde-wasm-bindgen dropped (events/stats as serde_json text + `JSON.parse`)",
+      nogloo: "gloo-net dropped (fetch through web-sys `RequestInit`/`Headers`/`Response`)",
+      all: "the three together",
+    };
+    md.push(`### Measured removals (throwaway builds)
+
+\`scripts/bench/size-variants.sh\` builds commit ${variants.commit} in /tmp with one dependency
+swapped out at a time (never the work tree), ${variants.date}; same wasm-bindgen and wasm-opt -Oz.
+Rerun with \`BENCH_SIZE_VARIANTS=1 npm run bench\`.
+
+${table(
+  variants.variants.map((v) => ({
+    name: v.name,
+    what: describe[v.name] ?? v.name,
+    wasm: `${kib(v.wasmRaw)} / ${kib(v.wasmGzip)}`,
+    glue: kib(v.glueGzip),
+    total: kib(v.totalGzip),
+    saved: v.name === "base" ? "-" : `${kib(base.totalGzip - v.totalGzip)} (${((100 * (base.totalGzip - v.totalGzip)) / base.totalGzip).toFixed(1)} %)`,
+  })),
+  [["name", "variant"], ["what", "change"], ["wasm", "wasm raw / gz"], ["glue", "glue gz"], ["total", "total gz"], ["saved", "saved vs base"]],
+)}
+`);
+  }
+  // Estimates for removals too large for a throwaway build.
+  const serdeRaw = bytesOf("serde_json") + bytesOf("serde") + f64Display;
+  const fmtRaw = Math.max(0, bytesOf("core (fmt") - f64Display);
+  const dataRaw = bytesOf("(data segments");
+  const oursRaw = bytesOf("respoke-client");
+  const allocRaw = bytesOf("alloc (");
+  const hashRaw = bytesOf("hashbrown");
+  const measured = (name) => {
+    const base = variants?.variants.find((v) => v.name === "base");
+    const v = variants?.variants.find((w) => w.name === name);
+    return base && v ? base.totalGzip - v.totalGzip : null;
+  };
+  const recs = [
+    {
+      change: "Drop serde/serde_json from the wasm: hand-written encode/decode for the handful of fixed shapes (token answers, Sails envelope and ack, events), or `js_sys::JSON` in the shell. Also removes `<f64 as Display>` (dragon/grisu float printing), reachable only through serde's `invalid_type` error messages",
+      saves: `~${kib(est(serdeRaw))} (estimate: ${num(serdeRaw)} B attributed: serde_json + serde + f64 Display ${num(f64Display)} B)`,
+      bytes: est(serdeRaw),
+    },
+    {
+      change: "No `core::fmt` on the wasm path: `panic = \"abort\"` plus `-Zbuild-std=std,panic_abort -Zbuild-std-features=panic_immediate_abort` (nightly; not installable here: no rust-src), no `format!`/`Display`/`Debug` in the shell (build URLs and messages with `push_str`, a small integer writer), error messages as codes with JS-side text",
+      saves: `~${kib(est(fmtRaw + Math.round(dataRaw * 0.5)))} (estimate: core fmt/str/panic ${num(fmtRaw)} B + about half of the ${num(dataRaw)} B of data segments, which are mostly message strings and fmt tables)`,
+      bytes: est(fmtRaw + Math.round(dataRaw * 0.5)),
+    },
+    {
+      change: "Shrink our own code: `Driver::handle` and friends are large async state machines with everything inlined; keep one non-generic path per command, avoid cloning `Command`/`Event` enums with Strings, move event object construction to a tiny JS helper",
+      saves: `part of ~${kib(est(oursRaw))} (${num(oursRaw)} B charged to respoke-client today, inlined library code included)`,
+      bytes: est(oursRaw) * 0.3,
+    },
+    { change: "Allocator: dlmalloc -> lol_alloc (or talc)", saves: measured("lol") !== null ? `${kib(measured("lol"))} (measured)` : "-", bytes: measured("lol") ?? 0 },
+    { change: "gloo-net -> direct web-sys fetch (also shrinks the JS glue)", saves: measured("nogloo") !== null ? `${kib(measured("nogloo"))} (measured)` : "-", bytes: measured("nogloo") ?? 0 },
+    { change: "serde-wasm-bindgen -> JSON text + `JSON.parse` (only if serde_json stays)", saves: measured("noswb") !== null ? `${kib(measured("noswb"))} (measured)` : "-", bytes: measured("noswb") ?? 0 },
+    { change: "`HashMap` of in-flight requests -> a small `Vec` (at most a few entries)", saves: `~${kib(est(hashRaw))} (estimate: hashbrown ${num(hashRaw)} B)`, bytes: est(hashRaw) },
+  ].sort((a, b) => b.bytes - a.bytes);
+  md.push(`### Analysis and recommendations
+
+What makes up the ${kib(size.totalGzip)}: the largest parts are Rust's formatting and panic
+machinery (\`core::fmt\`, float printing) and serde/serde_json with the strings their error
+messages carry, then our own driver code, wasm-bindgen's glue, \`alloc\` (String/Vec growth paths),
+dlmalloc, and small change (gloo-net, serde-wasm-bindgen, hashbrown, futures). The
+\`name\` section (${size.strippedOnly ? kib(size.asBuilt.raw - size.strippedOnly.raw) : "-"} raw) is
+stripped in the shipped figure; the as-built file still carries it, because \`wasm-pack\` runs with
+\`wasm-opt = false\` here (its own binaryen download is not reachable). Note that
+\`wasm-opt -Oz\` barely changes the gzip size compared with stripping alone
+(${size.strippedOnly && size.optimized ? `${kib(size.strippedOnly.gzip)} vs ${kib(size.optimized.gzip)}` : "-"}): the gain is in the name section, so
+\`[profile.release] strip = true\` (or a post-build \`wasm-opt\`) is the cheap must-have.
+
+Ranked by bytes saved (gzip):
+
+${table(recs.map((r, i) => ({ rank: i + 1, change: r.change, saves: r.saves })), [["rank", "#"], ["change", "change"], ["saves", "saves (gzip)"]])}
+
+Even all of the measured removals together save ${measured("all") !== null ? kib(measured("all")) : "a few KiB"}: the budget of
+${kib(size.budgetBytes)} is out of reach of dependency swaps alone. Taking the two structural
+estimates (#1, #2) and the measured swaps off today's total leaves about
+**${kib(size.totalGzip - est(serdeRaw) - est(fmtRaw + Math.round(dataRaw * 0.5)) - (measured("all") ?? 0))}**; reaching ${kib(size.budgetBytes)} on top of that
+needs our own driver code and the wasm-bindgen glue to shrink by well over half. A fallback worth
+weighing: keep the tested Rust core and write the thin browser shell (fetch, WebSocket, timers,
+event objects) in hand-written JS, so the wasm carries only the state machine.
+`);
+}
+
+if (browser?.connect) {
+  const c = browser.connect;
+  const phaseRows = ["token", "session", "handshake", "socket", "register"].map((p) => ({
+    phase: p,
+    ours: c.phaseMedianMs?.ours?.[p] ?? "-",
+    baseline: c.phaseMedianMs?.baseline?.[p] ?? "-",
+  }));
+  md.push(`## 2. Connect latency (headless Chromium, loopback)
+
+One page on the dev server's app listener (\`www/bench/\`), logged in once; ${c.runs} connects
+each after ${c.warmup} warm-up rounds, ours and the baseline alternating (order flipped every
+round). Ours: \`connect(options)\` until \`ready()\` resolves, then \`disconnect()\`. Baseline:
+hand-written \`fetch\`/\`WebSocket\` doing the same round trips: POST token, POST
+\`/v1/session-tokens\`, GET handshake, WebSocket, wait \`1::\`, send \`post /v1/connections\` with
+ack, wait for the ack; then \`0::\`, close and DELETE the session, as \`disconnect()\` does.
+
+| | median | p90 |
+|---|---|---|
+| respoke-client | ${c.oursMedianMs} ms | ${c.oursP90Ms} ms |
+| hand-written JS | ${c.baselineMedianMs} ms | ${c.baselineP90Ms} ms |
+| ratio | **${x(c.ratio)}** (goal <= ${c.goal}) | |
+
+Per phase (median ms; ours from the \`state\` events, measured in the page when each listener
+ran):
+
+${table(phaseRows, [["phase", "phase"], ["ours", "respoke-client"], ["baseline", "hand-written JS"]])}
+`);
+  if (browser.cold) {
+    const k = browser.cold;
+    md.push(`Cold start, a fresh browser context (empty cache) per run, median of ${k.runs}: ours
+(import of \`/pkg/respoke_client.js\` + \`init()\` fetching and compiling the wasm + first connect)
+**${k.oursMedianMs} ms**, of which \`init()\` ${k.oursInitMedianMs} ms; baseline first connect in a
+fresh page ${k.baselineMedianMs} ms; ratio ${x(k.ratio)}. The cost is the download and compile of
+the wasm: it shrinks with the size work above.
+`);
+  }
+}
+
+function herdVariantNote() {
+  const variant = (herd.variants ?? []).find((o) => o.rejection === "plain503");
+  const sio = herdTheirs("socket.io", "plain503");
+  if (!variant || !sio) return "";
+  return ` The \`ours, backoff ...\` rows are the same core with other settings, for the core's
+owners: with a plain 503, ${variant.model.replace("ours, backoff ", "backoff ")} makes ${num(variant.attempts)} attempts
+(${x(variant.attempts / sio.attempts)} socket.io's) and has everyone back after ${s1(variant.allConnectedS)} (socket.io ${s1(sio.allConnectedS)}).`;
+}
+
+if (herd) {
+  const rows = [...herd.outcomes, ...(herd.variants ?? [])].map((o) => ({
+    model: o.model,
+    server:
+      o.rejection === "plain503" ? "503" : o.rejection === "loadDerived" ? "503 + Retry-After by load" : `503 + Retry-After: ${o.rejection.retryAfter.secs}`,
+    peak: num(o.peakAttemptsPerS),
+    attempts: `${num(o.attempts)} (${(o.attempts / o.clients).toFixed(2)}/client)`,
+    rejected: num(o.rejected),
+    p50: s1(o.p50S),
+    p99: s1(o.p99S),
+    all: s1(o.allConnectedS),
+  }));
+  md.push(`## 3. Reconnect herd (virtual time)
+
+\`benches/herd\`: ${num(herd.clients)} instances of the real \`respoke_client::core::Machine\` (default
+config: full jitter, 1 s doubling to 30 s, Retry-After honoured as a floor plus jitter), connected,
+left up past \`stableAfterMs\`, then every socket closed at the same instant. The server admits
+${herd.capacityPerS} session exchanges per second (token bucket of one second) and refuses the rest
+with 503: without Retry-After; with a fixed \`Retry-After: 5\`; or with a Retry-After derived from its
+load (each refused client is given the next free slot at the capacity rate, rounded up to whole
+seconds). Every attempt costs every model the same network time (${herd.oneWayMs} ms one way):
+token, exchange, handshake, socket + \`1::\`, register. The respoke.js and socket.io-client rows are
+their published schedules run through the same pipeline (respoke.js 2.5 s doubling to 5 min, no
+jitter; socket.io-client 1 s x2 capped at 5 s with +/-50 % applied before the cap), both modelled
+as fetching a fresh token per attempt and ignoring Retry-After, as they do. One seed; the whole
+run takes seconds (one priority queue of deadlines).
+
+${table(rows, [["model", "client"], ["server", "server"], ["peak", "peak attempts/s"], ["attempts", "attempts"], ["rejected", "rejected"], ["p50", "50 % back"], ["p99", "99 % back"], ["all", "all back"]])}
+
+Reading it: against respoke.js's schedule ours does a fraction of the work and recovers in
+seconds instead of an hour (no jitter means every retry wave lands in the same instant). Against
+socket.io-client's schedule the outcome depends on the server: with a plain 503 the 5 s cap keeps
+socket.io's clients retrying at the server's capacity, so it finishes close to the ideal
+N / C = ${(herd.clients / herd.capacityPerS).toFixed(0)} s, while our 30 s cap leaves the server idle in the tail and our 1 s first window
+puts ~${num(herdOurs("plain503")?.peakAttemptsPerS)} attempts into the first second. Ours wins on
+both counts only when the server says when to come back (Retry-After from its load), which
+socket.io and respoke.js ignore.${herdVariantNote()}
+`);
+}
+
+if (browser?.memory) {
+  const m = browser.memory;
+  const rows = m.points.map((p) => ({
+    cycle: num(p.cycle),
+    heap: num(p.jsHeapBytes),
+    wasm: num(p.wasmMemoryBytes),
+    counters: p.counters ? Object.entries(p.counters).map(([k, v]) => `${k} ${v}`).join(", ") : "-",
+    server: p.serverLiveSockets ?? "-",
+    state: p.state ?? "-",
+    ms: p.msPerCycle ?? "-",
+  }));
+  md.push(`## 4. Memory and listeners (${num(m.cycles)} drop/reconnect cycles)
+
+One client in one page (\`stableAfterMs: 0\`, backoff 5 ms so cycles are quick); even cycles are a
+server-side drop (\`POST /dev/drop\`: \`0::\` and close), odd cycles \`client.reconnect()\`; each
+waits for the next \`connect\`. At each checkpoint: 300 ms to settle, then three rounds of CDP
+\`HeapProfiler.collectGarbage\` + \`gc()\`, keeping the smallest \`Runtime.getHeapUsage\`; wasm memory
+is \`memory.buffer.byteLength\` from \`init()\`'s output; counters are the package's
+\`debugCounters()\`; live sockets are the dev server's count for this endpoint.
+
+${table(rows, [["cycle", "cycle"], ["heap", "JS heap after GC (B)"], ["wasm", "wasm memory (B)"], ["counters", "debugCounters()"], ["server", "server live sockets"], ["state", "state"], ["ms", "ms per cycle"]])}
+
+Growth from cycle 100 to ${num(m.cycles)}: JS heap ${m.jsHeapGrowthBytes >= 0 ? "+" : ""}${num(m.jsHeapGrowthBytes)} B (noise allowance
+${num(m.jsHeapNoiseAllowanceBytes)} B: 64 KiB or 2 %), wasm memory ${m.wasmMemoryGrowthBytes >= 0 ? "+" : ""}${num(m.wasmMemoryGrowthBytes)} B (it grows in
+64 KiB pages and never shrinks, so any growth counts) -> **${m.pass ? "PASS: no growth beyond noise" : "FAIL"}**.
+`);
+}
+
+if (devserver) {
+  const d = devserver;
+  const sk = d.sockets;
+  md.push(`## 5. Dev server under load (loopback)
+
+\`benches/load\` (tokio + tokio-tungstenite, 2 worker threads, on the same 2 cores as the server),
+against a release build of \`respoke-devserver\` with \`RUST_LOG=warn\`; open-files limit
+${num(sk.nofileLimit)}. Refuses any non-loopback target and stops by itself (\`--max-secs\`).
+
+| measure | result |
+|---|---|
+| baseline: \`GET /dev/state\`, 32 workers | ${num(Math.round(d.baselineRequests.perSecond))}/s |
+| brokered exchange: \`POST /v1/tokens\` (App-Secret) + \`POST /v1/session-tokens\`, 32 workers, ${d.brokeredExchanges.seconds.toFixed(0)} s | **${num(Math.round(d.brokeredExchanges.perSecond))}/s** (${x(d.exchangeVsBaseline)} baseline); per second: ${d.brokeredExchanges.eachSecond?.map(num).join(", ")} |
+| then minting alone | ${num(Math.round(d.mintOnly.perSecond))}/s; per second: ${d.mintOnly.eachSecond?.map(num).join(", ")} |
+| sockets registered (mint, exchange, handshake, WebSocket, \`1::\`, register + ack), 64 at a time | **${num(sk.opened)} of ${num(sk.target)}** in ${sk.openSeconds.toFixed(1)} s (${num(Math.round(sk.opensPerSecond))}/s), ${sk.failed} failed${sk.firstError ? ` (first: ${sk.firstError})` : ""} |
+| server's live sockets: after opening / after ${"holding"} / after closing | ${num(sk.serverLiveSockets)} / ${num(sk.serverLiveSocketsAfterHold)} / ${num(sk.serverLiveSocketsAfterClose)} |
+| server RSS before / holding | ${sk.serverRssKbBefore ? `${num(sk.serverRssKbBefore)} kB / ${num(sk.serverRssKbHeld)} kB (~${num(Math.round(sk.serverRssBytesPerSocket / 1024))} KiB per socket)` : "-"} |
+
+The exchange rate falls second by second: \`RespokeState::mint_token\` runs
+\`tokens.retain(..)\` over the whole token table on every mint once it holds more than 10,000
+tokens, and tokens are remembered for 10 minutes, so past 10,000 mints each mint is O(n). A
+server that mints at the first second's rate would keep it with an expiry queue (or by sweeping
+at most once per interval).
+`);
+}
+
+md.push(`## How to run
+
+\`\`\`sh
+npm run bench                            # everything, ~5 min on 2 cores once built; writes BENCHMARKS.md
+BENCH_SIZE_VARIANTS=1 npm run bench      # also rebuild the throwaway size variants (+ several minutes)
+cargo run --release -p respoke-bench-herd -- --help   # the herd alone
+\`\`\`
+
+Results as JSON: \`target-bench/bench/{size,herd,browser,load}.json\`. The dev server runs on
+127.0.0.1:3231 / 127.0.0.1:8331 (\`RESPOKE_BENCH_API_ADDR\`, \`RESPOKE_BENCH_APP_ADDR\`).
+`);
+
+writeFileSync(out, md.join("\n"));
+console.log(`\nwrote ${out}`);

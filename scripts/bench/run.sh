@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# npm run bench: builds what it needs, runs every benchmark of issue 6, prints a table and
+# writes BENCHMARKS.md. Loopback only; every step is bounded in time and stops by itself.
+#
+#   1. size       release wasm + JS glue, gzip -9, wasm-opt -Oz, per-crate breakdown (twiggy)
+#   2. herd       10,000 real cores in virtual time vs respoke.js / socket.io-client schedules
+#   3. browser    connect latency vs hand-written JS, cold start, 1,000 drop/reconnect cycles
+#   4. load       dev server: concurrent sockets held, brokered exchanges per second
+#
+# Environment (all optional):
+#   RESPOKE_BENCH_API_ADDR / RESPOKE_BENCH_APP_ADDR  dev server ports (default 127.0.0.1:3231 / :8331)
+#   BENCH_SOCKETS (5000), BENCH_CONNECTS (60), BENCH_CYCLES (1000), BENCH_CLIENTS (10000)
+#   BENCH_SIZE_VARIANTS=1  also rebuild the throwaway size variants (scripts/bench/size-variants.sh,
+#                          several minutes) before writing the report
+#   BENCH_SKIP_SETUP=1     do not run scripts/setup.sh
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target-bench}"
+OUT="$CARGO_TARGET_DIR/bench"
+API_ADDR="${RESPOKE_BENCH_API_ADDR:-127.0.0.1:3231}"
+APP_ADDR="${RESPOKE_BENCH_APP_ADDR:-127.0.0.1:8331}"
+DEVSERVER_PID=""
+T0=$SECONDS
+
+note() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[bench] FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+
+stop_devserver() {
+  if [[ -n "$DEVSERVER_PID" ]] && kill -0 "$DEVSERVER_PID" 2>/dev/null; then
+    kill "$DEVSERVER_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$DEVSERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$DEVSERVER_PID" 2>/dev/null
+    wait "$DEVSERVER_PID" 2>/dev/null
+  fi
+  DEVSERVER_PID=""
+}
+trap stop_devserver EXIT
+trap 'note "interrupted"; exit 130' INT TERM
+
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+
+# -- setup -------------------------------------------------------------------------------------
+if [[ "${BENCH_SKIP_SETUP:-0}" != 1 ]]; then
+  note "setup (scripts/setup.sh)"
+  bash scripts/setup.sh >"$OUT/setup.log" 2>&1 || { tail -20 "$OUT/setup.log"; die "setup"; }
+fi
+if ! command -v wasm-opt >/dev/null; then
+  note "apt-get install binaryen (Debian's wasm-opt)"
+  apt-get install -y binaryen >>"$OUT/setup.log" 2>&1 || note "binaryen unavailable: sizes as built only"
+fi
+if ! command -v twiggy >/dev/null; then
+  note "cargo install twiggy (for the size breakdown; ~1 min)"
+  cargo install twiggy --locked >>"$OUT/setup.log" 2>&1 || note "twiggy unavailable: no breakdown"
+fi
+
+# -- build -------------------------------------------------------------------------------------
+note "cargo build --release (dev server, herd, load generator) into $CARGO_TARGET_DIR"
+timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-herd -p respoke-bench-load ||
+  die "cargo build"
+note "wasm-pack build --target web --release -> $OUT/pkg"
+timeout 900 wasm-pack --quiet build --target web --release --out-dir "$OUT/pkg" --no-pack >"$OUT/wasm-pack.log" 2>&1 ||
+  { tail -30 "$OUT/wasm-pack.log"; die "wasm-pack build"; }
+
+# -- 1. size -----------------------------------------------------------------------------------
+if [[ "${BENCH_SIZE_VARIANTS:-0}" == 1 ]]; then
+  note "size variants (throwaway builds in /tmp)"
+  timeout 1800 bash scripts/bench/size-variants.sh || note "size variants failed; keeping the committed ones"
+fi
+note "1. size"
+timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --json "$OUT/size.json" || die "size"
+
+# -- 2. herd -----------------------------------------------------------------------------------
+note "2. reconnect herd (virtual time)"
+timeout 300 "$CARGO_TARGET_DIR/release/herd" --clients "${BENCH_CLIENTS:-10000}" --capacity 500 \
+  --variant 2000:10000:2 --json "$OUT/herd.json" || die "herd"
+
+# -- dev server --------------------------------------------------------------------------------
+# 5,000 sockets need more descriptors than the usual 1024, in the server and the generator.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+note "dev server on $API_ADDR / $APP_ADDR (open files limit $(ulimit -n))"
+RUST_LOG=warn "$CARGO_TARGET_DIR/release/respoke-devserver" --api-addr "$API_ADDR" --app-addr "$APP_ADDR" \
+  --www www --pkg "$OUT/pkg" >"$OUT/devserver.log" 2>&1 &
+DEVSERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://$API_ADDR/dev/state" >/dev/null 2>&1 && break
+  kill -0 "$DEVSERVER_PID" 2>/dev/null || { tail -20 "$OUT/devserver.log"; die "dev server exited"; }
+  sleep 0.1
+done
+curl -fsS "http://$API_ADDR/dev/state" >/dev/null || die "dev server not answering"
+
+# -- 3. browser --------------------------------------------------------------------------------
+note "3. browser: connect latency, cold start, drop/reconnect soak (headless Chromium)"
+timeout 420 node scripts/bench/browser.mjs --app "http://$APP_ADDR" --api "http://$API_ADDR" \
+  --connects "${BENCH_CONNECTS:-60}" --cold 8 --cycles "${BENCH_CYCLES:-1000}" --json "$OUT/browser.json" ||
+  note "browser benchmarks failed (see above); continuing"
+
+# -- 4. load -----------------------------------------------------------------------------------
+note "4. dev server load: exchanges/s, concurrent sockets"
+timeout 300 "$CARGO_TARGET_DIR/release/load" --api "http://$API_ADDR" --sockets "${BENCH_SOCKETS:-5000}" \
+  --exchange-secs 5 --workers 32 --hold-secs 5 --max-secs 240 --server-pid "$DEVSERVER_PID" \
+  --json "$OUT/load.json" || note "load generator failed (see above); continuing"
+stop_devserver
+
+# -- report ------------------------------------------------------------------------------------
+note "report -> BENCHMARKS.md"
+node scripts/bench/report.mjs --dir "$OUT" --out BENCHMARKS.md --seconds $((SECONDS - T0)) || die "report"
