@@ -369,3 +369,16 @@ fn start_while_offline_waits() {
     world.advance_to_deadline();
     assert_eq!(world.machine.state(), State::Connecting);
 }
+
+#[test]
+fn online_while_hidden_reports_waiting_for_visible() {
+    let mut world = connected_world(17);
+    world.wake(Wake::Hidden);
+    world.wake(Wake::Offline);
+    assert_eq!(waiting_for(&world), Some(WaitingFor::Online));
+    world.wake(Wake::Online);
+    assert_eq!(waiting_for(&world), Some(WaitingFor::Visible));
+    assert_eq!(world.machine.poll_timeout(), None);
+    world.wake(Wake::Visible);
+    assert_eq!(last_delay(&world).1, "VISIBLE");
+}

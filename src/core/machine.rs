@@ -1321,8 +1321,12 @@ impl Machine {
     /// jitter (so clients woken by the same event spread out), a fresh backoff, and never
     /// before a server's Retry-After.
     fn try_soon(&mut self, now: Instant, cause: &'static str) {
-        if !matches!(self.inner, Inner::Waiting) || self.blocked().is_some() {
+        if !matches!(self.inner, Inner::Waiting) {
             return;
+        }
+        if self.blocked().is_some() {
+            // Still held back by something else (say, online again but hidden): say what.
+            return self.report_state(now, None);
         }
         let mut until = now
             + self
