@@ -20,5 +20,13 @@ wasm-pack build --target web
 step "building the dev server"
 cargo build -p respoke-devserver
 
-printf '\n\033[1;32m[start] Open http://127.0.0.1:8080/\033[0m  (Ctrl-C stops the server)\n\n'
+APP_ADDR="127.0.0.1:8080"
+args=("$@")
+for i in "${!args[@]}"; do
+  case "${args[$i]}" in
+    --app-addr) APP_ADDR="${args[$((i + 1))]:-$APP_ADDR}" ;;
+    --app-addr=*) APP_ADDR="${args[$i]#--app-addr=}" ;;
+  esac
+done
+printf '\n\033[1;32m[start] Open http://%s/\033[0m  (Ctrl-C stops the server)\n\n' "$APP_ADDR"
 exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/respoke-devserver" "$@"

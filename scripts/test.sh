@@ -141,6 +141,9 @@ start_devserver() {
 
 wasm_browser_tests() { # chrome|firefox
   reset_devserver
+  # wasm-bindgen-test-runner gives the whole suite 20 s by default; ours talks to a real server
+  # (drop cycles, outages, heartbeat timeouts) and needs minutes.
+  export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-600}"
   # wasm-bindgen-test-runner picks the browser from whichever *DRIVER variable is set
   # (GECKODRIVER first), so each run sees only its own.
   if [[ "$1" == chrome ]]; then
@@ -171,7 +174,10 @@ export -f note reset_devserver wasm_browser_tests e2e_tests consumer_check compa
 # ---------------------------------------------------------------------------------------------------
 stage "setup: toolchains, browsers, drivers, npm packages" 3000 bash scripts/setup.sh
 stage "format: cargo fmt --check" 300 cargo fmt --all -- --check
-stage "lint: cargo clippy -D warnings" 1800 cargo clippy --workspace --all-targets -- -D warnings
+stage "lint: cargo clippy -D warnings (native)" 1800 cargo clippy --workspace --all-targets -- -D warnings
+# The browser shell and the browser tests only exist on wasm32: lint them there too.
+stage "lint: cargo clippy -D warnings (wasm32: client and browser tests)" 1800 \
+  cargo clippy -p respoke-client --target wasm32-unknown-unknown --all-targets -- -D warnings
 stage "native tests: cargo test --workspace" 1800 cargo test --workspace
 stage "build the dev server" 1200 cargo build -p respoke-devserver
 stage "build the wasm package: wasm-pack build --target web --release (pkg/)" 1200 \
