@@ -3,7 +3,7 @@ import init, { connect } from "/pkg/respoke_client.js";
 import { Timeline, formatDuration } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const EVENTS = ["state", "connect", "disconnect", "reconnecting", "failed", "error"];
+const EVENTS = ["state", "connect", "disconnect", "reconnecting", "failed", "error", "message", "presence", "join", "leave", "pubsub"];
 const LOG_LIMIT = 300;
 
 /** The dev server's built-in demo users (it prints them at start-up; a --config file has others). */
@@ -19,6 +19,8 @@ let config = { respokeBaseUrl: "http://127.0.0.1:3001", tokenUrl: "/api/tokens" 
 let me = null;
 /** The current client, or null. */
 let client = null;
+/** The endpointId the current client was created for. */
+let lastEndpoint = null;
 /** performance.now() at which the next attempt starts, while waiting. */
 let waitUntil = null;
 let waitTotal = 0;
@@ -101,6 +103,8 @@ function showClient() {
 
 function startClient() {
   if (client) {
+    // free() only releases the handle: the old client must be stopped first.
+    client.disconnect();
     client.free();
     client = null;
   }
@@ -118,6 +122,7 @@ function startClient() {
     renderState({ state: "failed" });
     return;
   }
+  lastEndpoint = endpointOf(me);
   // Exposed for the end-to-end tests and for poking at it from the console.
   window.respokeClient = client;
   for (const type of EVENTS) client.listen(type, onClientEvent);
@@ -154,7 +159,9 @@ function onClientEvent(event) {
       break;
     case "failed":
       $("detail").textContent = event.reauthenticate
-        ? `${event.reason} - log in again to get new tokens.`
+        ? /log in again/i.test(event.reason)
+          ? event.reason
+          : `${event.reason}: log in again`
         : `${event.reason} (${event.code}${event.status ? `, HTTP ${event.status}` : ""})`;
       $("btn-login-again").hidden = !event.reauthenticate;
       $("btn-connect-again").hidden = event.reauthenticate;
@@ -173,7 +180,13 @@ function renderState(event) {
   $("status").dataset.state = state;
   $("state").textContent = state;
   $("phase").textContent = state === "connecting" && event.phase ? `${event.phase}${event.attempt ? ` \u00b7 attempt ${event.attempt}` : ""}` : "";
-  if (state === "waiting" && typeof event.retryIn === "number") {
+  if (state === "waiting" && event.waitingFor) {
+    // No attempt scheduled: the client waits for the browser, not for a timer.
+    const why = { online: "the network to come back", visible: "the page to be shown", resume: "the page to resume" };
+    waitUntil = null;
+    $("countdown").hidden = true;
+    $("phase").textContent = `waiting for ${why[event.waitingFor] ?? event.waitingFor}`;
+  } else if (state === "waiting" && typeof event.retryIn === "number") {
     const at = typeof event.at === "number" ? event.at : performance.now();
     waitUntil = at + event.retryIn;
     waitTotal = event.retryIn;
@@ -305,7 +318,15 @@ $("login-form").addEventListener(
       me = who.ok ? who.json : result.json;
       log("app", `logged in as ${endpointOf(me)}`);
       showClient();
-      startClient();
+      if (client?.state === "failed" && lastEndpoint === endpointOf(me)) {
+        // The same user logged in again: the failed client starts again with a fresh backoff.
+        log("app", "client.reconnect()");
+        $("btn-login-again").hidden = true;
+        $("detail").textContent = "";
+        client.reconnect();
+      } else {
+        startClient();
+      }
     } finally {
       $("login-submit").disabled = false;
     }

@@ -13,6 +13,7 @@ import type {
   RespokeError,
   State,
   StateEvent,
+  WaitingFor,
 } from "../../pkg/respoke_client.js";
 
 export async function demo(signal: AbortSignal): Promise<void> {
@@ -31,6 +32,11 @@ export async function demo(signal: AbortSignal): Promise<void> {
     maxRetryAfterMs: 60_000,
     sdk: "my-app/1.0",
     signal,
+    pauseWhenHidden: true,
+    verifyTimeoutMs: 5_000,
+    requestTimeoutMs: 10_000,
+    queueSize: 50,
+    queueMaxAgeMs: 15_000,
   };
   const client: Client = connect(options);
 
@@ -75,7 +81,8 @@ export async function demo(signal: AbortSignal): Promise<void> {
     const retryIn: number | undefined = event.retryIn;
     const at: number = event.at;
     const previous: State = event.previous;
-    void [phase, retryIn, at, previous];
+    const waitingFor: WaitingFor | undefined = event.waitingFor;
+    void [phase, retryIn, at, previous, waitingFor];
   };
   client.listen("state", onState);
   client.ignore("state", onState);
@@ -111,6 +118,33 @@ export async function demo(signal: AbortSignal): Promise<void> {
   const endpointId: string | undefined = client.endpointId;
   const connectionId: string | undefined = client.connectionId;
   void [endpointId, connectionId];
+
+  // The session API over the socket.
+  client.listen("message", (event) => {
+    const text: string = event.message;
+    const from: string = event.from;
+    const timestamp: number = event.timestamp;
+    void [text, from, timestamp, event.fromConnection];
+  });
+  client.listen("presence", (event) => void [event.presence, event.show, event.status]);
+  client.listen("join", (event) => void [event.group, event.endpointId, event.connectionId]);
+  client.listen("leave", (event) => void [event.group, event.endpointId]);
+  client.listen("pubsub", (event) => void [event.group, event.message, event.from]);
+  const turn = await client.request<{ username: string }>("get", "/v1/turn");
+  const username: string = turn.username;
+  void username;
+  // @ts-expect-error request methods are the lowercase HTTP verbs
+  void client.request("patch", "/v1/x");
+  const sent: Promise<void> = client.sendMessage({ to: "kirk@enterprise.com", message: "hello" });
+  // @ts-expect-error sendMessage needs a recipient
+  void client.sendMessage({ message: "hello" });
+  await sent;
+  await client.setPresence("available");
+  await client.setPresence({ type: "away", status: "lunch" });
+  await client.join("bridge");
+  await client.publish({ group: "bridge", message: "red alert" });
+  await client.leave("bridge");
+  await client.observePresence(["kirk@enterprise.com"]);
 
   const stats: ClientStats = client.stats();
   const counts: number[] = [stats.attempts, stats.tokensFetched, stats.connects, stats.disconnects];

@@ -215,10 +215,45 @@ async function soakCycles(count, startIndex) {
     } else {
       soakClient.reconnect();
     }
-    await Promise.race([
-      next,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`cycle ${startIndex + i}: no reconnect in 10 s`)), 10_000)),
-    ]);
+    // The guard timer is cleared at once: a pending timer per cycle would itself look like a
+    // leak at the next heap reading.
+    let guard;
+    try {
+      await Promise.race([
+        next,
+        new Promise((_, reject) => {
+          guard = setTimeout(() => reject(new Error(`cycle ${startIndex + i}: no reconnect in 10 s`)), 10_000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+  return performance.now() - t0;
+}
+
+// The baseline soak: the same cycles with the hand-written connect (no package loaded).
+let baselineLink = null;
+
+async function baselineSoakStart() {
+  baselineLink = await baselineConnect();
+  connects += 1;
+}
+
+/** `count` cycles of: `0::`, close, DELETE the session, connect again by hand. */
+async function baselineSoakCycles(count) {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += 1) {
+    const { socket, appToken } = baselineLink;
+    socket.send("0::");
+    socket.close();
+    fetch(`${config.respokeBaseUrl}/v1/session-tokens`, {
+      method: "DELETE",
+      credentials: "omit",
+      headers: { ...respokeHeaders, "App-Token": appToken },
+    }).catch(() => {});
+    baselineLink = await baselineConnect();
+    connects += 1;
   }
   return performance.now() - t0;
 }
@@ -242,6 +277,8 @@ window.bench = {
   cold,
   soakStart,
   soakCycles,
+  baselineSoakStart,
+  baselineSoakCycles,
   snapshot,
 };
 document.getElementById("log").textContent = `benchmark page ready (mode ${mode})`;
