@@ -138,16 +138,34 @@ async function liveSockets(endpointId) {
   return reply.ok ? (await reply.json()).liveSockets ?? null : null;
 }
 
-/** Connect once, then drop/reconnect CYCLES times; measure at 0, 100 and CYCLES. */
-async function soak(browser) {
-  const user = "test4@example.com";
-  const { context, page } = await openPage(browser, "ours", user);
+/** Least-squares slope of y over x. */
+function slope(points, key) {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.cycle, 0) / n;
+  const my = points.reduce((a, p) => a + p[key], 0) / n;
+  const num = points.reduce((a, p) => a + (p.cycle - mx) * (p[key] - my), 0);
+  const den = points.reduce((a, p) => a + (p.cycle - mx) ** 2, 0);
+  return den ? num / den : 0;
+}
+
+/**
+ * Connect once, then CYCLES drop/reconnect cycles, measuring at 0, 100 and every further
+ * tenth. `mode` "ours" uses the package; "baseline" the hand-written connect in a page that
+ * never loads it, as the yardstick for what V8 itself does over as many connects.
+ */
+async function soak(browser, mode) {
+  const user = mode === "ours" ? "test4@example.com" : "test5@example.com";
+  const { context, page } = await openPage(browser, mode, user);
   const cdp = await context.newCDPSession(page);
   await page.evaluate(() => window.bench.setup());
-  await page.evaluate(() => window.bench.loadPackage());
-  await page.evaluate(() => window.bench.soakStart());
+  if (mode === "ours") {
+    await page.evaluate(() => window.bench.loadPackage());
+    await page.evaluate(() => window.bench.soakStart());
+  } else {
+    await page.evaluate(() => window.bench.baselineSoakStart());
+  }
   const measure = async (cycle, cycleMs) => {
-    // Let the last teardown settle, then collect garbage twice and take the smaller reading.
+    // Let the last teardown settle, then collect garbage three times and keep the smallest.
     await page.waitForTimeout(300);
     const heaps = [];
     for (let i = 0; i < 3; i += 1) {
@@ -167,42 +185,63 @@ async function soak(browser) {
       msPerCycle: cycleMs === undefined ? null : round(cycleMs, 2),
     };
     console.log(
-      `soak cycle ${cycle}: heap ${point.jsHeapBytes} B, wasm ${point.wasmMemoryBytes} B, counters ${JSON.stringify(point.counters)}, server live ${point.serverLiveSockets}`,
+      `soak ${mode} cycle ${cycle}: heap ${point.jsHeapBytes} B` +
+        (mode === "ours" ? `, wasm ${point.wasmMemoryBytes} B, counters ${JSON.stringify(point.counters)}` : "") +
+        `, server live ${point.serverLiveSockets}`,
     );
     return point;
   };
+  const checkpoints = [...new Set([CHECKPOINT, ...Array.from({ length: 10 }, (_, i) => Math.round(((i + 1) * CYCLES) / 10))])]
+    .filter((c) => c >= CHECKPOINT)
+    .sort((a, b) => a - b);
   const points = [await measure(0)];
   let done = 0;
-  for (const target of [CHECKPOINT, CYCLES]) {
+  for (const target of checkpoints) {
     if (target <= done) continue;
-    const ms = await page.evaluate(([n, start]) => window.bench.soakCycles(n, start), [target - done, done]);
+    const ms =
+      mode === "ours"
+        ? await page.evaluate(([n, start]) => window.bench.soakCycles(n, start), [target - done, done])
+        : await page.evaluate((n) => window.bench.baselineSoakCycles(n), target - done);
     const perCycle = ms / (target - done);
     done = target;
     points.push(await measure(done, perCycle));
   }
-  await page.evaluate(() => window.bench.snapshot());
   await context.close();
-  const at = (cycle) => points.find((p) => p.cycle === cycle);
-  const first = at(CHECKPOINT);
-  const last = at(CYCLES);
-  const heapGrowth = last.jsHeapBytes - first.jsHeapBytes;
-  const wasmGrowth = last.wasmMemoryBytes - first.wasmMemoryBytes;
-  // Noise allowance for the JS heap: 64 KiB or 2 %, whichever is larger; wasm memory only
-  // ever grows in 64 KiB pages, so any growth counts.
-  const heapNoise = Math.max(64 * 1024, 0.02 * first.jsHeapBytes);
-  const steady = (p) =>
-    p.counters && p.counters.sockets === 1 && p.counters.drivers === 1 && p.counters.requests === 0 && p.serverLiveSockets === 1;
-  const result = {
+  const steadyPoints = points.filter((p) => p.cycle >= CHECKPOINT);
+  const first = steadyPoints[0];
+  const last = steadyPoints.at(-1);
+  return {
+    mode,
     cycles: CYCLES,
     points,
-    jsHeapGrowthBytes: heapGrowth,
-    jsHeapNoiseAllowanceBytes: Math.round(heapNoise),
-    wasmMemoryGrowthBytes: wasmGrowth,
-    countersSteady: steady(first) && steady(last),
-    pass: heapGrowth <= heapNoise && wasmGrowth === 0 && steady(first) && steady(last),
+    jsHeapGrowthBytes: last.jsHeapBytes - first.jsHeapBytes,
+    jsHeapBytesPerCycle: round(slope(steadyPoints, "jsHeapBytes"), 1),
+    wasmMemoryGrowthBytes: mode === "ours" ? last.wasmMemoryBytes - first.wasmMemoryBytes : null,
+    steady: steadyPoints.every(
+      (p) =>
+        p.serverLiveSockets === 1 &&
+        (mode !== "ours" || (p.counters && p.counters.sockets === 1 && p.counters.drivers === 1 && p.counters.requests === 0)),
+    ),
+  };
+}
+
+async function memory(browser) {
+  const ours = await soak(browser, "ours");
+  const baseline = await soak(browser, "baseline");
+  // Noise: V8's own drift over as many connects (the baseline page), plus 64 KiB.
+  const allowance = Math.max(0, baseline.jsHeapGrowthBytes) + 64 * 1024;
+  const result = {
+    cycles: CYCLES,
+    ours,
+    baseline,
+    jsHeapNoiseAllowanceBytes: allowance,
+    pass: ours.jsHeapGrowthBytes <= allowance && ours.wasmMemoryGrowthBytes === 0 && ours.steady,
   };
   console.log(
-    `soak ${CHECKPOINT}->${CYCLES}: JS heap ${heapGrowth >= 0 ? "+" : ""}${heapGrowth} B (noise allowance ${result.jsHeapNoiseAllowanceBytes}), wasm memory ${wasmGrowth >= 0 ? "+" : ""}${wasmGrowth} B, counters steady: ${result.countersSteady} -> ${result.pass ? "PASS" : "FAIL"}`,
+    `soak ${CHECKPOINT}->${CYCLES}: ours JS heap ${ours.jsHeapGrowthBytes >= 0 ? "+" : ""}${ours.jsHeapGrowthBytes} B ` +
+      `(${ours.jsHeapBytesPerCycle} B/cycle), baseline ${baseline.jsHeapGrowthBytes >= 0 ? "+" : ""}${baseline.jsHeapGrowthBytes} B ` +
+      `(${baseline.jsHeapBytesPerCycle} B/cycle); allowance ${allowance}; wasm memory ${ours.wasmMemoryGrowthBytes >= 0 ? "+" : ""}${ours.wasmMemoryGrowthBytes} B; ` +
+      `steady counters: ${ours.steady} -> ${result.pass ? "PASS" : "FAIL"}`,
   );
   return result;
 }
@@ -217,8 +256,8 @@ try {
   const version = browser.version();
   const connect = await connectLatency(browser);
   const cold = await coldStart(browser);
-  const memory = await soak(browser);
-  const report = { chromium: version, connect, cold, memory };
+  const soaks = await memory(browser);
+  const report = { chromium: version, connect, cold, memory: soaks };
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 } finally {
   clearTimeout(guard);
