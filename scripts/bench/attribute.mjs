@@ -14,7 +14,7 @@ export function crateOf(name) {
   if (/^(client_|connect$|debugCounters|listenerCount|__wbindgen|__wbg)/.test(name)) return "wasm-bindgen (+ js-sys, web-sys, futures)";
   if (/^(__multi3|__powidf2|fmax|fmin|memchr|__[a-z0-9]+[23])$/.test(name)) return "compiler builtins (memcpy, memset, ...)";
   if (/^(type|import|export|elem|table|memory|global|code section|wasm magic|header|start)/i.test(name)) return "(wasm structure: types, imports, exports, tables)";
-  if (/shim|^__wbg|^__wbindgen|wasm_bindgen|^closure|externref/i.test(name)) return "wasm-bindgen (+ js-sys, web-sys, futures)";
+  if (/shim|^__wbg|^__wbindgen|(^|[^a-z_])wasm_bindgen|^closure|externref/i.test(name)) return "wasm-bindgen (+ js-sys, web-sys, futures)";
   let n = name;
   // `<A as B>::f`: charge A's crate, or B's when A is a bare generic or a primitive.
   const cast = n.match(/^<[&*\s]*(?:mut |dyn |const )*([^\s<>]+?)(?:<.*?>)? as (?:[&*\s]*)([A-Za-z_][A-Za-z0-9_]*)/);
