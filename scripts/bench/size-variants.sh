@@ -129,17 +129,27 @@ measure() { # name dir
   echo "{\"name\":\"$name\",\"wasmRaw\":$raw,\"wasmGzip\":$gz,\"glueGzip\":$js,\"totalGzip\":$((gz + js))}"
 }
 
+apply() { # variant dir: applies the variant's patches; fails if one no longer applies
+  case "$1" in
+    base) ;;
+    lol) patch_lol "$2" ;;
+    noswb) patch_noswb "$2" ;;
+    nogloo) patch_nogloo "$2" ;;
+    all) patch_lol "$2" && patch_noswb "$2" && patch_nogloo "$2" ;;
+  esac
+}
+
+# A variant whose patch no longer fits the code (the client moved on) is skipped, not fatal.
 RESULTS=()
 for variant in base lol noswb nogloo all; do
   echo "[size-variants] $variant" >&2
   fresh "$variant"
-  case "$variant" in
-    lol) patch_lol "$WORK/$variant" ;;
-    noswb) patch_noswb "$WORK/$variant" ;;
-    nogloo) patch_nogloo "$WORK/$variant" ;;
-    all) patch_lol "$WORK/$variant"; patch_noswb "$WORK/$variant"; patch_nogloo "$WORK/$variant" ;;
-  esac
-  RESULTS+=("$(measure "$variant" "$WORK/$variant")")
+  if apply "$variant" "$WORK/$variant" && result="$(measure "$variant" "$WORK/$variant")"; then
+    RESULTS+=("$result")
+  else
+    echo "[size-variants] $variant: skipped (patch or build failed)" >&2
+    [[ "$variant" == base ]] && exit 1
+  fi
 done
 {
   printf '{"commit":"%s","date":"%s","wasmBindgen":"%s","wasmOpt":"%s","variants":[' \
