@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm start`: installs the minimum (wasm target, wasm-pack, wasm-bindgen), builds the wasm
 # package into pkg/, and runs the dev server (Respoke side on 127.0.0.1:3001, example app server
-# with the demo on 127.0.0.1:8080). Extra arguments go to the dev server, e.g.
-#   npm start -- --heartbeat-interval-secs 5
+# with the demo on 127.0.0.1:8080; heartbeats every 2 s, 6 s heartbeat timeout). Extra arguments
+# go to the dev server, e.g.
+#   npm start -- --heartbeat-interval-secs 25 --heartbeat-timeout-secs 60
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,5 +29,11 @@ for i in "${!args[@]}"; do
     --app-addr=*) APP_ADDR="${args[$i]#--app-addr=}" ;;
   esac
 done
+# Short heartbeats, so that the demo's "stall" shows the client's liveness check within seconds
+# (a real Respoke server advertised 60 s). Flags given to npm start win.
+defaults=()
+[[ " $* " == *" --heartbeat-interval-secs"* ]] || defaults+=(--heartbeat-interval-secs 2)
+[[ " $* " == *" --heartbeat-timeout-secs"* ]] || defaults+=(--heartbeat-timeout-secs 6)
+
 printf '\n\033[1;32m[start] Open http://%s/\033[0m  (Ctrl-C stops the server)\n\n' "$APP_ADDR"
-exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/respoke-devserver" "$@"
+exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/respoke-devserver" "${defaults[@]}" "$@"
