@@ -83,6 +83,14 @@ fi
 
 # -- npm packages ------------------------------------------------------------------------------------
 have npm || die "npm not found (apt-get install nodejs npm)"
+# Vite 8's lock file installs with npm 11; npm 10 fails on it.
+if (( $(npm --version | cut -d. -f1) < 11 )); then
+  step "npm $(npm --version) is too old for vite 8: npm install -g npm@11"
+  npm install -g npm@11 --no-audit --no-fund
+  hash -r
+else
+  ok "npm $(npm --version)"
+fi
 label() { [[ "$1" == "$ROOT" ]] && echo "." || echo "${1#"$ROOT"/}"; }
 npm_install() { # dir
   local dir="$1"
