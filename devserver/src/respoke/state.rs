@@ -14,6 +14,13 @@ use crate::lock;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::stats::Stats;
 
+/// Minted tokens by id, and their ids in minting order (for expiry from the front).
+#[derive(Debug, Default)]
+struct TokenTable {
+    records: HashMap<String, TokenRecord>,
+    order: std::collections::VecDeque<(Instant, String)>,
+}
+
 /// How long spent and expired tokenIds are remembered (to answer "already used").
 const TOKEN_MEMORY: Duration = Duration::from_secs(600);
 
@@ -128,7 +135,7 @@ pub struct RespokeState {
     pub settings: Settings,
     /// Counters for `/dev/stats`.
     pub stats: Arc<Stats>,
-    tokens: Mutex<HashMap<String, TokenRecord>>,
+    tokens: Mutex<TokenTable>,
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, PendingSocket>>,
     hub: Mutex<Hub>,
@@ -163,11 +170,19 @@ impl RespokeState {
         let token_id = guid();
         let now = Instant::now();
         {
-            let mut tokens = lock(&self.tokens);
-            if tokens.len() > 10_000 {
-                tokens.retain(|_, t| now.duration_since(t.minted) < TOKEN_MEMORY);
+            let mut table = lock(&self.tokens);
+            // Forget tokens minted more than TOKEN_MEMORY ago, oldest first: amortized O(1)
+            // per mint (a full scan per mint made a busy server slow down as tokens piled up).
+            while let Some((minted, _)) = table.order.front() {
+                if now.duration_since(*minted) < TOKEN_MEMORY {
+                    break;
+                }
+                if let Some((_, old)) = table.order.pop_front() {
+                    table.records.remove(&old);
+                }
             }
-            tokens.insert(
+            table.order.push_back((now, token_id.clone()));
+            table.records.insert(
                 token_id.clone(),
                 TokenRecord {
                     app_id: app_id.to_owned(),
@@ -193,20 +208,21 @@ impl RespokeState {
     pub fn exchange(&self, token_id: &str) -> Result<(String, Session), ExchangeError> {
         let now = Instant::now();
         let record = {
-            let mut tokens = lock(&self.tokens);
+            let mut table = lock(&self.tokens);
+            let tokens = &mut table.records;
             let Some(record) = tokens.get_mut(token_id) else {
-                drop(tokens);
+                drop(table);
                 self.stats.exchange_rejected_other();
                 return Err(ExchangeError::Unknown);
             };
             if record.used {
                 let endpoint = record.endpoint_id.clone();
-                drop(tokens);
+                drop(table);
                 self.stats.exchange_rejected_used(&endpoint);
                 return Err(ExchangeError::Used);
             }
             if now.duration_since(record.minted) > self.settings.activation {
-                drop(tokens);
+                drop(table);
                 self.stats.exchange_rejected_other();
                 return Err(ExchangeError::Expired);
             }
