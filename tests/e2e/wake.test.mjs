@@ -24,7 +24,8 @@ async function connectedPage(user) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error));
-  await page.goto(`${APP}/`);
+  // A same-origin page without the demo (which would start a client of its own).
+  await page.goto(`${APP}/api/config`);
   await page.evaluate(
     async ({ user, api }) => {
       const login = await fetch("/api/login", {
