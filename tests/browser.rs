@@ -225,6 +225,15 @@ fn options(endpoint: &str, extra: Value) -> JsValue {
         .expect("options")
 }
 
+/// Size of the wasm instance's linear memory (it only ever grows, by 64 KiB pages).
+fn wasm_memory_bytes() -> f64 {
+    let buffer = js_sys::Reflect::get(&wasm_bindgen::memory(), &"buffer".into()).unwrap();
+    js_sys::Reflect::get(&buffer, &"byteLength".into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
 fn counters() -> Value {
     serde_wasm_bindgen::from_value(debug_counters()).expect("counters")
 }
@@ -604,6 +613,7 @@ async fn two_hundred_drop_cycles_leak_nothing() {
     ready(&client).await.expect("ready");
     // Samples are plain numbers in storage allocated up front, so taking one allocates nothing.
     let mut samples: Vec<(usize, [i64; 5], usize)> = Vec::with_capacity(2);
+    let mut memory_pages: Vec<f64> = Vec::with_capacity(2);
     for cycle in 1..=200usize {
         dev("drop", json!({"endpointId": endpoint})).await;
         wait_until("reconnect", 10_000, || connects.get() > cycle).await;
@@ -616,6 +626,7 @@ async fn two_hundred_drop_cycles_leak_nothing() {
             drop(live);
             let bytes = LIVE_BYTES.load(Ordering::Relaxed);
             samples.push((bytes, gauges, listener_count(&client)));
+            memory_pages.push(wasm_memory_bytes());
         }
     }
     let (bytes_20, counters_20, listeners_20) = &samples[0];
@@ -629,6 +640,7 @@ async fn two_hundred_drop_cycles_leak_nothing() {
     );
     assert_eq!(counters_200[0], 1, "one live socket");
     assert_eq!(listeners_20, listeners_200);
+    assert_eq!(memory_pages[0], memory_pages[1], "wasm linear memory grew");
     assert!(
         *bytes_200 <= bytes_20 + 1_024,
         "wasm heap grew from {bytes_20} to {bytes_200} bytes over 180 cycles"
