@@ -52,7 +52,7 @@ pub fn api_router(state: Arc<RespokeState>) -> Router {
     router
         .layer(middleware::from_fn(http::request_id))
         .layer(http::respoke_cors())
-        .layer(TraceLayer::new_for_http())
+        .layer(trace_layer())
 }
 
 /// The app listener's router: `/api/*`, `/pkg/`, `www/`, loopback CORS, `Request-Id`.
@@ -60,7 +60,19 @@ pub fn app_router(state: Arc<AppServerState>, www: PathBuf, pkg: PathBuf) -> Rou
     app::router(state, www, pkg)
         .layer(middleware::from_fn(http::request_id))
         .layer(http::app_cors())
-        .layer(TraceLayer::new_for_http())
+        .layer(trace_layer())
+}
+
+/// Request tracing that records the method and the path only: the socket.io handshake and
+/// WebSocket URLs carry the App-Token in their query, and no token may reach a log.
+fn trace_layer() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+> {
+    fn span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+        tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+    }
+    TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
 }
 
 /// What [`start`] needs.
