@@ -63,16 +63,19 @@ pub fn app_router(state: Arc<AppServerState>, www: PathBuf, pkg: PathBuf) -> Rou
         .layer(trace_layer())
 }
 
+/// A span per request, built from the request alone.
+type MakeSpan = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
+/// tower-http's default classification of HTTP responses.
+type Classifier =
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>;
+
 /// Request tracing that records the method and the path only: the socket.io handshake and
 /// WebSocket URLs carry the App-Token in their query, and no token may reach a log.
-fn trace_layer() -> TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
-> {
+fn trace_layer() -> TraceLayer<Classifier, MakeSpan> {
     fn span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
         tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
     }
-    TraceLayer::new_for_http().make_span_with(span as fn(&_) -> _)
+    TraceLayer::new_for_http().make_span_with(span as MakeSpan)
 }
 
 /// What [`start`] needs.
