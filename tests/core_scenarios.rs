@@ -438,6 +438,7 @@ fn disconnect_tears_down_and_stops_everything() {
         .iter()
         .find(|(_, r)| kind_of(r) == Kind::EndSession)
         .unwrap();
+    assert!(end.1.keepalive, "the teardown must survive a page unload");
     assert!(end
         .1
         .headers

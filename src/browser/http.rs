@@ -11,6 +11,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Performs `request`; never panics, whatever the network or the server does.
 pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpResponse, HttpError> {
+    if request.keepalive {
+        return perform_keepalive(request).await;
+    }
     let network = |error: gloo_net::Error| HttpError::Network(error.to_string());
     let method = match request.method {
         HttpMethod::Get => Method::GET,
@@ -56,6 +59,44 @@ pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpRe
         status,
         retry_after,
         body,
+        wall_clock_ms: js_sys::Date::now() as u64,
+    })
+}
+
+/// A request that must survive the page unloading (gloo-net cannot set `keepalive`): sent with
+/// `fetch(url, {keepalive: true})`; only its status is read.
+async fn perform_keepalive(request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    use wasm_bindgen::JsCast;
+    let network = |error: wasm_bindgen::JsValue| {
+        HttpError::Network(error.as_string().unwrap_or_else(|| "fetch failed".into()))
+    };
+    let window = web_sys::window().ok_or_else(|| HttpError::Network("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(network)?;
+    for (name, value) in &request.headers {
+        headers.append(name, value).map_err(network)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    // web-sys's RequestInit has no keepalive setter; it is a plain dictionary.
+    js_sys::Reflect::set(&init, &"keepalive".into(), &true.into()).map_err(network)?;
+    init.set_credentials(match request.credentials {
+        Credentials::Include => RequestCredentials::Include,
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Omit => RequestCredentials::Omit,
+    });
+    if let Some(body) = &request.body {
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    let promise = window.fetch_with_str_and_init(&request.url, &init);
+    let response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(network)?;
+    let response: web_sys::Response = response.dyn_into().map_err(network)?;
+    Ok(HttpResponse {
+        status: response.status(),
+        retry_after: None,
+        body: String::new(),
         wall_clock_ms: js_sys::Date::now() as u64,
     })
 }

@@ -65,6 +65,9 @@ pub struct HttpRequest {
     pub body: Option<String>,
     /// fetch credentials mode.
     pub credentials: Credentials,
+    /// Must outlive the page (`fetch` `keepalive`): the session teardown sent as the page
+    /// unloads. Its answer is not needed.
+    pub keepalive: bool,
 }
 
 /// What the shell must do, drained with [`Machine::poll_command`].
@@ -1398,6 +1401,7 @@ impl Machine {
                     headers: all_headers,
                     body: Some(body.to_string()),
                     credentials: *credentials,
+                    keepalive: false,
                 };
                 self.commands.push_back(Command::Http { id: req, request });
             }
@@ -1429,6 +1433,7 @@ impl Machine {
             headers: self.respoke_headers(),
             body: Some(json!({ "tokenId": token.expose() }).to_string()),
             credentials: Credentials::Omit,
+            keepalive: false,
         };
         self.commands.push_back(Command::Http { id: req, request });
         self.inner = Inner::Connecting(Step::Session { req });
@@ -1444,6 +1449,7 @@ impl Machine {
             headers: Vec::new(),
             body: None,
             credentials: Credentials::Omit,
+            keepalive: false,
         };
         self.commands.push_back(Command::Http { id: req, request });
         self.inner = Inner::Connecting(Step::Handshake { req, app_token });
@@ -1754,6 +1760,7 @@ impl Machine {
             headers,
             body: None,
             credentials: Credentials::Omit,
+            keepalive: true,
         };
         self.commands.push_back(Command::Http { id, request });
     }

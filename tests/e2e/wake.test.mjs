@@ -143,3 +143,22 @@ test("hidden page: real network loss is not retried until the page is visible ag
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("leaving the page (a real navigation) ends the session cleanly", async () => {
+  const user = "test33@example.com";
+  const before = await endpointStats(user);
+  const { page, errors } = await connectedPage(user);
+  // pagehide during a real unload: the client says 0:: and ends its session; the DELETE must
+  // survive the navigation (fetch keepalive).
+  await page.goto(`${APP}/api/me`);
+  await eventually(
+    "session ended after navigation",
+    async () => {
+      const stats = await endpointStats(user);
+      return stats.liveSockets === 0 && stats.sessionTokensDeleted - (before.sessionTokensDeleted ?? 0) === 1;
+    },
+    5_000,
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});
