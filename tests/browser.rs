@@ -889,8 +889,8 @@ fn js(value: Value) -> JsValue {
         .unwrap()
 }
 
-/// A second client in the same page: the app server knows one user per browser (its cookie),
-/// so this one gets its tokens straight from Respoke's development-mode `/v1/tokens`.
+/// A second client in the same page that gets its tokens straight from Respoke's
+/// development-mode `/v1/tokens`, without signing its user in on the app server.
 async fn dev_mode_client(
     endpoint: &str,
     extra: Value,

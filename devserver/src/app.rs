@@ -1,9 +1,14 @@
 //! The example app server: the "server-side script" of brokered authentication, done right.
 //!
-//! It logs users in (argon2 hashes, HttpOnly SameSite=Strict session cookie), and on
-//! `POST /api/tokens` asks the Respoke side for a tokenId on the logged-in user's behalf, with
+//! It logs users in (argon2 hashes, HttpOnly SameSite=Strict session cookies), and on
+//! `POST /api/tokens` asks the Respoke side for a tokenId on a signed-in user's behalf, with
 //! the App-Secret, over real HTTP. The App-Secret never reaches a browser. It also serves
 //! `www/` and the wasm package under `/pkg/`.
+//!
+//! Several users may be signed in at once in one browser, the way multi-account sites do it
+//! (two tabs, two users): every signed-in user has a cookie of their own, named after the user
+//! ([`session_cookie_name`]), whose value is a random session id. A token request names the
+//! endpointId it wants and is served only if that user is signed in in the same browser.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,29 +25,66 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::services::ServeDir;
 
-use crate::config::{verify_password, AppConfig, Config, ConfigError, Settings};
+use crate::config::{verify_password, AppConfig, Config, ConfigError, Settings, DEMO_USERS};
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::opaque;
 use crate::lock;
 use crate::stats::Stats;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "respoke_demo_session";
+/// What every session cookie's name starts with; [`session_cookie_name`] adds the user's part.
+pub const SESSION_COOKIE_PREFIX: &str = "demo_session_";
+
+/// The name of `user`'s session cookie: [`SESSION_COOKIE_PREFIX`] and 12 hex digits of a hash
+/// of the user name (FNV-1a). The name only picks the user's slot in the cookie jar, so that
+/// signing in as another user adds a cookie instead of replacing one; the value (a random
+/// session id, checked server-side) is what authenticates.
+pub fn session_cookie_name(user: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in user.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{SESSION_COOKIE_PREFIX}{:012x}", hash >> 16)
+}
+
+/// One signed-in session.
+#[derive(Debug)]
+struct Session {
+    user: String,
+    /// Sign-in order (higher is more recent).
+    seq: u64,
+}
+
+/// Session id -> session, and the next sign-in number.
+#[derive(Debug, Default)]
+struct Sessions {
+    by_id: HashMap<String, Session>,
+    next_seq: u64,
+}
+
+/// A user signed in in the browser that sent a request.
+#[derive(Debug, Clone)]
+struct SignedIn {
+    user: String,
+    seq: u64,
+}
 
 /// The app server's state.
 #[derive(Debug)]
 pub struct AppServerState {
     /// User name -> argon2 PHC hash.
     users: HashMap<String, String>,
-    /// Session id -> user name.
-    sessions: Mutex<HashMap<String, String>>,
+    /// The server-side sessions.
+    sessions: Mutex<Sessions>,
     /// The app tokens are brokered for (the config's first).
     app: AppConfig,
     /// Base URL of the Respoke side, e.g. `http://127.0.0.1:3001`.
     respoke_base_url: String,
     /// The `ttl` asked of `/v1/tokens`.
     ttl_secs: u64,
+    /// Whether `GET /api/config` lists the built-in demo users.
+    builtin_demo: bool,
     http: reqwest::Client,
     stats: Arc<Stats>,
 }
@@ -70,14 +112,36 @@ impl AppServerState {
             app,
             respoke_base_url: respoke_base_url.trim_end_matches('/').to_owned(),
             ttl_secs: settings.app_server_ttl_secs,
+            builtin_demo: config.builtin_demo,
             http,
             stats,
         })
     }
 
-    fn session_user(&self, headers: &HeaderMap) -> Option<String> {
-        let session_id = session_cookie(headers)?;
-        lock(&self.sessions).get(&session_id).cloned()
+    /// The users signed in in the browser that sent `headers`, in sign-in order (the most
+    /// recent last). Cookies of ended or unknown sessions, and a session presented under
+    /// another user's cookie name, are ignored.
+    fn signed_in(&self, headers: &HeaderMap) -> Vec<SignedIn> {
+        let sessions = lock(&self.sessions);
+        let mut found: Vec<SignedIn> = Vec::new();
+        for (name, session_id) in session_cookies(headers) {
+            let Some(session) = sessions.by_id.get(&session_id) else {
+                continue;
+            };
+            if session_cookie_name(&session.user) != name {
+                continue;
+            }
+            match found.iter_mut().find(|s| s.user == session.user) {
+                Some(existing) if existing.seq >= session.seq => {}
+                Some(existing) => existing.seq = session.seq,
+                None => found.push(SignedIn {
+                    user: session.user.clone(),
+                    seq: session.seq,
+                }),
+            }
+        }
+        found.sort_by_key(|s| s.seq);
+        found
     }
 }
 
@@ -96,16 +160,35 @@ pub fn router(state: Arc<AppServerState>, www: PathBuf, pkg: PathBuf) -> Router 
         .fallback_service(ServeDir::new(www))
 }
 
-/// The session id from the `Cookie` header.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// Every `(name, value)` of the `Cookie` headers whose name starts with
+/// [`SESSION_COOKIE_PREFIX`].
+fn session_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+        .filter(|(name, _)| name.starts_with(SESSION_COOKIE_PREFIX))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+/// `Set-Cookie` for a new session of `user`.
+fn set_session_cookie(response: &mut Response, user: &str, session_id: &str) {
+    let name = session_cookie_name(user);
+    let cookie = format!("{name}={session_id}; HttpOnly; SameSite=Strict; Path=/");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// `Set-Cookie` that removes the cookie `name`.
+fn clear_cookie(response: &mut Response, name: &str) {
+    let cookie = format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -123,9 +206,12 @@ struct LoginBody {
     password: String,
 }
 
-/// `POST /api/login {"username","password"}` -> `{"endpointId"}` and the session cookie.
+/// `POST /api/login {"username","password"}` -> `{"endpointId","endpointIds"}` and that
+/// user's session cookie. Users already signed in in this browser stay signed in; signing in
+/// again as the same user replaces (and ends) that user's previous session.
 async fn login(
     State(state): State<Arc<AppServerState>>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
     let hash = state.users.get(&body.username).cloned();
@@ -141,50 +227,123 @@ async fn login(
     if hash.is_none() || !matches {
         return Err(ApiError::unauthorized("Invalid username or password."));
     }
+    let user = body.username;
     let session_id = opaque::<32>();
-    lock(&state.sessions).insert(session_id.clone(), body.username.clone());
-    tracing::info!(user = %body.username, "login");
-    let cookie = format!("{SESSION_COOKIE}={session_id}; HttpOnly; SameSite=Strict; Path=/");
-    let mut response = Json(json!({"endpointId": body.username})).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+    let cookie_name = session_cookie_name(&user);
+    {
+        let mut sessions = lock(&state.sessions);
+        // The session this browser had for the same user, if any, ends: its cookie is replaced.
+        for (name, old_id) in session_cookies(&headers) {
+            if name == cookie_name && sessions.by_id.get(&old_id).is_some_and(|s| s.user == user) {
+                sessions.by_id.remove(&old_id);
+            }
+        }
+        let seq = sessions.next_seq;
+        sessions.next_seq += 1;
+        sessions.by_id.insert(
+            session_id.clone(),
+            Session {
+                user: user.clone(),
+                seq,
+            },
+        );
     }
+    tracing::info!(%user, "login");
+    let mut signed_in: Vec<String> = state
+        .signed_in(&headers)
+        .into_iter()
+        .map(|s| s.user)
+        .filter(|u| *u != user)
+        .collect();
+    signed_in.push(user.clone());
+    let mut response = Json(json!({"endpointId": user, "endpointIds": signed_in})).into_response();
+    set_session_cookie(&mut response, &user, &session_id);
     Ok(no_store(response))
 }
 
-/// `POST /api/logout`: ends the session server-side and clears the cookie.
-async fn logout(State(state): State<Arc<AppServerState>>, headers: HeaderMap) -> Response {
-    if let Some(session_id) = session_cookie(&headers) {
-        lock(&state.sessions).remove(&session_id);
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct LogoutBody {
+    endpoint_id: Option<String>,
+}
+
+/// `POST /api/logout {"endpointId"?}`: signs that user out of this browser (ends the session
+/// server-side and clears its cookie), or every user signed in here when the body names none.
+/// Answers `{"endpointIds"}`: who is still signed in. Signing out a user who is not signed in
+/// is not an error.
+async fn logout(
+    State(state): State<Arc<AppServerState>>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LogoutBody>,
+) -> Response {
+    let only = body.endpoint_id.filter(|e| !e.is_empty());
+    let only_cookie = only.as_deref().map(session_cookie_name);
+    let mut cleared: Vec<String> = Vec::new();
+    {
+        let mut sessions = lock(&state.sessions);
+        for (name, session_id) in session_cookies(&headers) {
+            if only_cookie.as_ref().is_some_and(|only| *only != name) {
+                continue;
+            }
+            if let Some(session) = sessions.by_id.get(&session_id) {
+                if only.is_none() || only.as_deref() == Some(session.user.as_str()) {
+                    sessions.by_id.remove(&session_id);
+                }
+            }
+            if !cleared.contains(&name) {
+                cleared.push(name);
+            }
+        }
     }
-    let mut response = Json(json!({})).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "respoke_demo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-        ),
-    );
+    let remaining: Vec<String> = state
+        .signed_in(&headers)
+        .into_iter()
+        .map(|s| s.user)
+        .collect();
+    tracing::info!(user = only.as_deref().unwrap_or("(everyone)"), "logout");
+    let mut response = Json(json!({"endpointIds": remaining})).into_response();
+    for name in &cleared {
+        clear_cookie(&mut response, name);
+    }
     no_store(response)
 }
 
-/// `GET /api/me` -> `{"endpointId"}` or 401.
+/// `GET /api/me` -> `{"endpointId","endpointIds"}`: every user signed in in this browser, in
+/// sign-in order, and the most recent one (whom a token request naming no endpointId gets);
+/// 401 when nobody is.
 async fn me(
     State(state): State<Arc<AppServerState>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = state
-        .session_user(&headers)
+    let users: Vec<String> = state
+        .signed_in(&headers)
+        .into_iter()
+        .map(|s| s.user)
+        .collect();
+    let latest = users
+        .last()
+        .cloned()
         .ok_or_else(|| ApiError::unauthorized("Not logged in."))?;
-    Ok(no_store(Json(json!({"endpointId": user})).into_response()))
+    Ok(no_store(
+        Json(json!({"endpointId": latest, "endpointIds": users})).into_response(),
+    ))
 }
 
-/// `GET /api/config`: what a page needs to know (never the secret).
+/// `GET /api/config`: what a page needs to know (never the secret). With the built-in demo
+/// config it also lists the demo users and their public demo passwords (`demoUsers`).
 async fn public_config(State(state): State<Arc<AppServerState>>) -> Json<serde_json::Value> {
-    Json(json!({
+    let mut config = json!({
         "respokeBaseUrl": state.respoke_base_url,
         "appId": state.app.id,
         "tokenUrl": "/api/tokens",
-    }))
+    });
+    if state.builtin_demo {
+        config["demoUsers"] = DEMO_USERS
+            .iter()
+            .map(|(name, password)| json!({"name": name, "password": password}))
+            .collect();
+    }
+    Json(config)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,24 +352,33 @@ struct TokenAsk {
     endpoint_id: Option<String>,
 }
 
-/// `POST /api/tokens {"endpointId"?}` -> `{"token": tokenId}`.
+/// `POST /api/tokens {"endpointId"?}` -> `{"token": tokenId}` for that user, who must be signed
+/// in in this browser (403 otherwise; 401 when nobody is). Without an endpointId: for the most
+/// recently signed-in user.
 async fn tokens(
     State(state): State<Arc<AppServerState>>,
     headers: HeaderMap,
     JsonBody(ask): JsonBody<TokenAsk>,
 ) -> Result<Response, ApiError> {
-    let user = state.session_user(&headers);
+    let signed_in = state.signed_in(&headers);
     let asked = ask.endpoint_id.filter(|e| !e.is_empty());
-    let Some(user) = user else {
+    let Some(latest) = signed_in.last() else {
         state.stats.app_token_request(asked.as_deref(), true);
         return Err(ApiError::unauthorized("Not logged in."));
     };
-    if asked.as_deref().is_some_and(|asked| asked != user) {
-        state.stats.app_token_request(Some(&user), true);
-        return Err(ApiError::forbidden(
-            "You may only ask for your own endpoint's token.",
-        ));
-    }
+    let user = match asked {
+        None => latest.user.clone(),
+        Some(asked) if signed_in.iter().any(|s| s.user == asked) => asked,
+        Some(asked) => {
+            state
+                .stats
+                .app_token_request_forbidden(&asked, &latest.user);
+            return Err(ApiError::forbidden(format!(
+                "{asked} is not signed in in this browser: you may only ask for the token of a \
+                 user signed in here."
+            )));
+        }
+    };
     state.stats.app_token_request(Some(&user), false);
 
     let request = TokenRequest {

@@ -56,6 +56,11 @@ pub struct Config {
     /// Users of the example app server.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Whether this is the built-in demo config ([`Config::demo`]): then `GET /api/config`
+    /// lists the [`DEMO_USERS`] with their (public) passwords for the demo page. Never read
+    /// from a file.
+    #[serde(skip)]
+    pub builtin_demo: bool,
 }
 
 /// One Respoke app.
@@ -126,6 +131,7 @@ impl Config {
                 }],
             }],
             users,
+            builtin_demo: true,
         }
     }
 
@@ -282,6 +288,7 @@ mod tests {
         config.validate().unwrap();
         assert_eq!(config.users.len(), 3 + TEST_USER_COUNT);
         assert!(config.app(DEMO_APP_ID).is_some());
+        assert!(config.builtin_demo);
     }
 
     #[test]
@@ -306,6 +313,7 @@ password = "pw2"
 "#
         );
         let config = Config::from_toml(&text).unwrap();
+        assert!(!config.builtin_demo);
         let hashes = config.password_hashes().unwrap();
         assert!(verify_password(&hashes["a@x"], "pw"));
         assert!(verify_password(&hashes["b@x"], "pw2"));
@@ -322,6 +330,8 @@ password = "pw2"
         )
         .is_err());
         assert!(Config::from_toml("[[apps]]\nid='A'\nsecret='S'\nbogus=1\n").is_err());
+        // A file cannot claim to be the built-in demo config.
+        assert!(Config::from_toml("builtin_demo=true\n[[apps]]\nid='A'\nsecret='S'\n").is_err());
     }
 }
 

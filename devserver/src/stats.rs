@@ -26,8 +26,9 @@ pub struct EndpointStats {
     pub max_live_sockets: u64,
     /// Sockets ever opened.
     pub sockets_opened: u64,
-    /// `POST /api/tokens` calls for this endpoint (from the session user or the body),
-    /// rejected ones included.
+    /// `POST /api/tokens` calls for this endpoint (the body's `endpointId`, else the browser's
+    /// most recently signed-in user), rejected ones included. A 403 (the endpoint asked for is
+    /// not signed in in that browser) also counts for the browser's most recently signed-in user.
     pub app_token_requests: u64,
     /// Of those, the ones answered 401 or 403.
     pub app_token_requests_unauthorized: u64,
@@ -189,6 +190,21 @@ impl Stats {
                 e.app_token_requests_unauthorized += u64::from(unauthorized);
             }
         });
+    }
+
+    /// `POST /api/tokens` asked for `asked`, who is not signed in in that browser (a 403).
+    /// Counted once in the totals, for `asked`, and also for `current` (the browser's most
+    /// recently signed-in user, who asked for someone else's token) when that is another user.
+    pub fn app_token_request_forbidden(&self, asked: &str, current: &str) {
+        self.app_token_request(Some(asked), true);
+        if current != asked {
+            self.update(Some(current), |_, e| {
+                if let Some(e) = e {
+                    e.app_token_requests += 1;
+                    e.app_token_requests_unauthorized += 1;
+                }
+            });
+        }
     }
 
     /// A session was ended by `DELETE /v1/session-tokens`.

@@ -6,6 +6,7 @@ mod common;
 mod cors;
 mod dev_controls;
 mod errors;
+mod multi_user;
 mod session;
 mod socket;
 mod tokens;
