@@ -54,3 +54,22 @@ export async function eventually(what, check, timeoutMs = 15_000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** CDP sessions by page, kept open: Chromium ends a session's network emulation with it. */
+const cdpSessions = new WeakMap();
+
+/** Takes one page (tab) offline or online with Chromium's network emulation (the page sees offline/online events). */
+export async function setOffline(context, page, offline) {
+  let cdp = cdpSessions.get(page);
+  if (!cdp) {
+    cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    cdpSessions.set(page, cdp);
+  }
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+}
