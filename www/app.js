@@ -286,6 +286,8 @@ function renderState(event) {
     waitUntil = null;
     $("countdown").hidden = true;
     $("phase").textContent = `waiting for ${why[event.waitingFor] ?? event.waitingFor}`;
+    // Any "attempt N in ..." shown earlier no longer holds: nothing is scheduled now.
+    $("detail").textContent = "no attempt until then";
   } else if (state === "waiting" && typeof event.retryIn === "number") {
     const at = typeof event.at === "number" ? event.at : performance.now();
     waitUntil = at + event.retryIn;
