@@ -117,11 +117,7 @@ fn heartbeats_are_echoed_and_keep_the_socket_alive() {
 fn silence_past_the_heartbeat_timeout_reconnects_with_a_new_token() {
     let mut world = World::new(url_config(), 3);
     world.start();
-    world.give_token();
-    world.give_session();
-    world.give_handshake(3);
-    world.open_socket();
-    world.frame("1::");
+    world.reach_register(3);
     world.ack_register();
     world.advance(2_999);
     assert_eq!(world.machine.state(), State::Connected);
@@ -550,11 +546,7 @@ fn get_token_callback_paths() {
 fn register_errors_and_server_errors_retry() {
     let mut world = World::new(url_config(), 19);
     world.start();
-    world.give_token();
-    world.give_session();
-    world.give_handshake(60);
-    world.open_socket();
-    world.frame("1::");
+    world.reach_register(60);
     let ack = world.last_ack_id();
     world.frame(&format!(
         r#"6:::{ack}+[{{"body":{{"error":"no"}},"headers":{{}},"statusCode":403}}]"#
@@ -581,11 +573,7 @@ fn register_errors_and_server_errors_retry() {
 fn legacy_ack_shape_is_understood() {
     let mut world = World::new(url_config(), 20);
     world.start();
-    world.give_token();
-    world.give_session();
-    world.give_handshake(60);
-    world.open_socket();
-    world.frame("1::");
+    world.reach_register(60);
     let ack = world.last_ack_id();
     world.frame(&format!(
         r#"6:::{ack}+["{{\"id\":\"C1\",\"endpointId\":\"spock@enterprise.com\"}}"]"#

@@ -1287,16 +1287,7 @@ impl Machine {
                     self.send(live.link.conn, Packet::disconnect().encode());
                     self.end_session(&live.link.app_token);
                 }
-                self.release_link(live.link);
-                self.clear_attempt_timers();
-                self.stats.disconnects += 1;
-                self.events.push_back(Event::Disconnect {
-                    reason: failure.to_string(),
-                    code: failure.code(),
-                    will_reconnect: true,
-                });
-                self.attempt = 1;
-                self.schedule(now, failure.code(), None);
+                self.connection_lost(now, live.link, failure);
             }
             Inner::Connecting(step) => {
                 if let (Some(app_token), true) = (self.release_step(step), clean) {
@@ -1602,19 +1593,25 @@ impl Machine {
             let Inner::Connected(live) = std::mem::replace(&mut self.inner, Inner::Idle) else {
                 return;
             };
-            self.release_link(live.link);
-            self.clear_attempt_timers();
-            self.stats.disconnects += 1;
-            self.events.push_back(Event::Disconnect {
-                reason: failure.to_string(),
-                code: failure.code(),
-                will_reconnect: true,
-            });
-            self.attempt = 1;
-            self.schedule(now, failure.code(), None);
+            self.connection_lost(now, live.link, failure);
         } else {
             self.retry(now, failure, None);
         }
+    }
+
+    /// A live connection ended (its link already taken out of `inner`): close the socket,
+    /// tell the app, and schedule the first attempt of a new series.
+    fn connection_lost(&mut self, now: Instant, link: Link, failure: Failure) {
+        self.release_link(link);
+        self.clear_attempt_timers();
+        self.stats.disconnects += 1;
+        self.events.push_back(Event::Disconnect {
+            reason: failure.to_string(),
+            code: failure.code(),
+            will_reconnect: true,
+        });
+        self.attempt = 1;
+        self.schedule(now, failure.code(), None);
     }
 
     fn retry_or_fail(&mut self, now: Instant, failure: Failure, retry_after_ms: Option<u64>) {

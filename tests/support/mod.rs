@@ -413,13 +413,18 @@ impl World {
         ));
     }
 
-    /// Plays a whole successful attempt from the token request on.
-    pub fn connect_fully(&mut self) {
+    /// Plays an attempt from the token request up to the registration request (after `1::`).
+    pub fn reach_register(&mut self, heartbeat_secs: u32) {
         self.give_token();
         self.give_session();
-        self.give_handshake(60);
+        self.give_handshake(heartbeat_secs);
         self.open_socket();
         self.frame("1::");
+    }
+
+    /// Plays a whole successful attempt from the token request on.
+    pub fn connect_fully(&mut self) {
+        self.reach_register(60);
         self.ack_register();
         assert_eq!(self.machine.state(), State::Connected);
     }
