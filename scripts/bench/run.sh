@@ -64,6 +64,12 @@ timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-herd
 note "wasm-pack build --target web --release -> $OUT/pkg"
 timeout 900 wasm-pack --quiet build --target web --release --out-dir "$OUT/pkg" --no-pack >"$OUT/wasm-pack.log" 2>&1 ||
   { tail -30 "$OUT/wasm-pack.log"; die "wasm-pack build"; }
+# The release profile strips the name section (as shipped); the per-crate breakdown needs the
+# names, so a second copy is built with them kept. Only the size benchmark reads it.
+note "wasm-pack build --release with function names (for the size breakdown) -> $OUT/pkg-names"
+CARGO_PROFILE_RELEASE_STRIP=false timeout 900 wasm-pack --quiet build --target web --release \
+  --out-dir "$OUT/pkg-names" --no-pack >"$OUT/wasm-pack-names.log" 2>&1 ||
+  { tail -30 "$OUT/wasm-pack-names.log"; die "wasm-pack build (names)"; }
 
 # -- 1. size -----------------------------------------------------------------------------------
 if [[ "${BENCH_SIZE_VARIANTS:-0}" == 1 ]]; then
@@ -71,7 +77,7 @@ if [[ "${BENCH_SIZE_VARIANTS:-0}" == 1 ]]; then
   timeout 1800 bash scripts/bench/size-variants.sh || note "size variants failed; keeping the committed ones"
 fi
 note "1. size"
-timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --json "$OUT/size.json" || die "size"
+timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --names-pkg "$OUT/pkg-names" --json "$OUT/size.json" || die "size"
 
 # -- 2. herd -----------------------------------------------------------------------------------
 note "2. reconnect herd (virtual time)"

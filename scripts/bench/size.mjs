@@ -3,7 +3,7 @@
 // bundled and minified in the same run (when tests/compat's packages are installed). With twiggy
 // installed, a per-crate and per-function breakdown of the optimized wasm.
 //
-// node scripts/bench/size.mjs --pkg DIR [--json out.json]
+// node scripts/bench/size.mjs --pkg DIR [--names-pkg DIR] [--json out.json]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -20,6 +20,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const pkg = resolve(arg("pkg", join(root, "pkg")));
+// An unstripped build of the same code, for the per-crate breakdown (names needed).
+const namesPkg = arg("names-pkg") ? resolve(arg("names-pkg")) : null;
 const BUDGET = 22 * 1024;
 
 const gzipBytes = (file) => execFileSync("gzip", ["-9c", file], { maxBuffer: 64 << 20 }).length;
@@ -43,14 +45,25 @@ try {
   if (have("wasm-opt")) {
     result.wasmOptVersion = execFileSync("wasm-opt", ["--version"]).toString().trim();
     const stripped = join(work, "stripped.wasm");
-    execFileSync("wasm-opt", ["--strip-debug", "--strip-producers", wasm, "-o", stripped]);
+    // rustc enables these wasm features by default; a stripped build no longer says so in its
+    // target_features section, and wasm-opt would then reject it as plain MVP.
+    const features = [
+      "--enable-bulk-memory",
+      "--enable-sign-ext",
+      "--enable-nontrapping-float-to-int",
+      "--enable-mutable-globals",
+      "--enable-reference-types",
+      "--enable-multivalue",
+    ];
+    execFileSync("wasm-opt", [...features, "--strip-debug", "--strip-producers", wasm, "-o", stripped]);
     result.strippedOnly = sizes(stripped);
     const optimized = join(work, "oz.wasm");
-    execFileSync("wasm-opt", ["-Oz", "--strip-debug", "--strip-producers", wasm, "-o", optimized]);
+    execFileSync("wasm-opt", [...features, "-Oz", "--strip-debug", "--strip-producers", wasm, "-o", optimized]);
     result.optimized = sizes(optimized);
     // Keep names (-g) for the breakdown; the code is the same as the stripped build's.
     const named = join(work, "oz-named.wasm");
-    execFileSync("wasm-opt", ["-Oz", "-g", wasm, "-o", named]);
+    const withNames = namesPkg ? join(namesPkg, "respoke_client_bg.wasm") : wasm;
+    execFileSync("wasm-opt", [...features, "-Oz", "-g", withNames, "-o", named]);
     if (have("twiggy")) {
       const { total, rows, top } = attribute(named);
       const names = rows.find((r) => r.crate.startsWith("(name section"))?.bytes ?? 0;
@@ -62,7 +75,8 @@ try {
       };
     }
   }
-  const shipped = result.optimized ?? result.asBuilt;
+  // What users get: the release build as wasm-pack writes it (the profile strips names).
+  const shipped = result.asBuilt;
   result.totalGzip = shipped.gzip + result.glue.gzip;
   result.overBudgetBytes = result.totalGzip - BUDGET;
   result.ratioToBudget = result.totalGzip / BUDGET;
