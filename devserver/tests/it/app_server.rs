@@ -98,15 +98,7 @@ async fn login_logout_and_refusals() {
     assert_eq!(global["appTokenRequests"], 5);
     assert_eq!(global["appTokenRequestsUnauthorized"], 4);
 
-    let config: Value = h
-        .http
-        .get(format!("{}/api/config", h.app))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: Value = h.get_json(&format!("{}/api/config", h.app)).await;
     assert!(config.to_string().contains("respokeBaseUrl"));
     assert!(!config
         .to_string()

@@ -152,15 +152,20 @@ impl Harness {
         reply.json().await.unwrap()
     }
 
-    pub async fn stats(&self) -> Value {
+    /// GET `url` and parse the JSON answer (panics if there is none: this is a test).
+    pub async fn get_json(&self, url: &str) -> Value {
         self.http
-            .get(format!("{}/dev/stats", self.api))
+            .get(url)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.get_json(&format!("{}/dev/stats", self.api)).await
     }
 
     pub async fn endpoint_stats(&self, endpoint: &str) -> Value {

@@ -372,15 +372,7 @@ async fn token_request_counters_with_several_users() {
 #[tokio::test]
 async fn config_lists_the_demo_users_only_for_the_built_in_config() {
     let h = start_with(fast_settings()).await;
-    let config: Value = h
-        .http
-        .get(format!("{}/api/config", h.app))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: Value = h.get_json(&format!("{}/api/config", h.app)).await;
     let expected: Vec<Value> = DEMO_USERS
         .iter()
         .map(|(name, password)| json!({"name": name, "password": password}))
@@ -392,15 +384,7 @@ async fn config_lists_the_demo_users_only_for_the_built_in_config() {
     )
     .unwrap();
     let h = start_with_config(file, fast_settings()).await;
-    let config: Value = h
-        .http
-        .get(format!("{}/api/config", h.app))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: Value = h.get_json(&format!("{}/api/config", h.app)).await;
     assert!(config.get("demoUsers").is_none(), "{config}");
     assert!(!config.to_string().contains("spock"));
 }

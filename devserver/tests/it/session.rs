@@ -577,15 +577,7 @@ async fn ack_delay_holds_answers_back_not_effects() {
         .dev("ack-delay", json!({"seconds": 1.2, "endpointId": "slow@x"}))
         .await;
     assert_eq!(reply["seconds"], 1.2);
-    let state: Value = h
-        .http
-        .get(format!("{}/dev/state", h.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = h.get_json(&format!("{}/dev/state", h.api)).await;
     assert_eq!(state["ackDelayEndpoints"]["slow@x"], 1.2);
 
     // The message is delivered at once; the sender's ack comes after the delay, in order.
@@ -637,15 +629,7 @@ async fn ack_delay_holds_answers_back_not_effects() {
     slow.ws.expect_dropped(WAIT).await;
     h.dev("ack-delay", json!({"seconds": 0, "endpointId": "slow@x"}))
         .await;
-    let state: Value = h
-        .http
-        .get(format!("{}/dev/state", h.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = h.get_json(&format!("{}/dev/state", h.api)).await;
     assert_eq!(state["ackDelayEndpoints"], json!({}));
     assert_eq!(state["ackDelaySecs"], Value::Null);
 }
