@@ -145,11 +145,13 @@ wasm_browser_tests() { # chrome|firefox
   # (drop cycles, outages, heartbeat timeouts) and needs minutes.
   export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-600}"
   # wasm-bindgen-test-runner picks the browser from whichever *DRIVER variable is set
-  # (GECKODRIVER first), so each run sees only its own.
+  # (GECKODRIVER first), so each run sees only its own. The test harness needs std, so the
+  # client is built with its `std` feature (std's panic runtime and allocator instead of the
+  # shipped trap handler and talc; the code under test is otherwise the same).
   if [[ "$1" == chrome ]]; then
-    env -u GECKODRIVER wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER"
+    env -u GECKODRIVER wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" -- --features std
   else
-    env -u CHROMEDRIVER wasm-pack test --headless --firefox --geckodriver "$GECKODRIVER"
+    env -u CHROMEDRIVER wasm-pack test --headless --firefox --geckodriver "$GECKODRIVER" -- --features std
   fi
 }
 
@@ -176,8 +178,11 @@ stage "setup: toolchains, browsers, drivers, npm packages" 3000 bash scripts/set
 stage "format: cargo fmt --check" 300 cargo fmt --all -- --check
 stage "lint: cargo clippy -D warnings (native)" 1800 cargo clippy --workspace --all-targets -- -D warnings
 # The browser shell and the browser tests only exist on wasm32: lint them there too.
-stage "lint: cargo clippy -D warnings (wasm32: client and browser tests)" 1800 \
-  cargo clippy -p respoke-client --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The shipped library is no_std there; its tests link std (`--features std`, see src/lib.rs).
+stage "lint: cargo clippy -D warnings (wasm32: client as shipped, no_std)" 1800 \
+  cargo clippy -p respoke-client --target wasm32-unknown-unknown --lib -- -D warnings
+stage "lint: cargo clippy -D warnings (wasm32: browser tests, --features std)" 1800 \
+  cargo clippy -p respoke-client --target wasm32-unknown-unknown --all-targets --features std -- -D warnings
 stage "native tests: cargo test --workspace" 1800 cargo test --workspace
 stage "build the dev server" 1200 cargo build -p respoke-devserver
 stage "build the wasm package: wasm-pack build --target web --release (pkg/)" 1200 \

@@ -1,5 +1,7 @@
 //! The one error type of the protocol layer.
 
+use crate::prelude::*;
+
 use thiserror::Error;
 
 /// Anything that can be wrong with bytes read off the wire.

@@ -1,5 +1,7 @@
 //! The data of event packets (`{"name": ..., "args": [...]}`) and of ack packets (a JSON array).
 
+use crate::prelude::*;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

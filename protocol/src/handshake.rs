@@ -1,6 +1,8 @@
 //! The socket.io 0.9 handshake: its query, its reply line, and the WebSocket path.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::error::ProtocolError;
 use crate::packet::excerpt;
@@ -113,7 +115,7 @@ impl fmt::Display for Handshake {
     }
 }
 
-impl std::str::FromStr for Handshake {
+impl core::str::FromStr for Handshake {
     type Err = ProtocolError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {

@@ -16,8 +16,20 @@
 //! Every failure is a [`ProtocolError`] with a stable [`ProtocolError::code`]. Nothing here
 //! panics on input from the network.
 
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+
+/// What `std`'s prelude would give; the crate is `no_std` (the client's wasm links no std).
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod error;
 pub mod event;

@@ -14,7 +14,9 @@
 //!
 //! Decoding never panics, whatever the input (a property test checks it).
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::error::ProtocolError;
 
@@ -346,7 +348,7 @@ impl fmt::Display for Packet {
     }
 }
 
-impl std::str::FromStr for Packet {
+impl core::str::FromStr for Packet {
     type Err = ProtocolError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {

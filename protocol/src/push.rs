@@ -27,7 +27,9 @@
 //! (an empty `to`, an empty group name, ...) and yields Respoke's 400 body
 //! `{"error":"Validation Error.","validationErrors":{...}}` on failure.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -1,5 +1,7 @@
 //! JSON bodies of the REST routes `/v1/tokens` and `/v1/session-tokens`, and the error body.
 
+use crate::prelude::*;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -71,7 +73,8 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     match Option::<Ttl>::deserialize(deserializer)? {
         None => Ok(None),
         Some(Ttl::Number(n)) => Ok(Some(n)),
-        Some(Ttl::Float(f)) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 1e15 => {
+        // A whole number below 1e15 (`f64::fract` needs std; the cast is exact in that range).
+        Some(Ttl::Float(f)) if (0.0..1e15).contains(&f) && (f as u64) as f64 == f => {
             Ok(Some(f as u64))
         }
         Some(Ttl::Float(f)) => Err(serde::de::Error::custom(format!("invalid ttl {f}"))),

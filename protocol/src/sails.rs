@@ -5,8 +5,10 @@
 //! The answer is the ack: `[{"body": {...}, "headers": {...}, "statusCode": 200}]` in the 0.10
 //! shape, or `["<body as JSON text>"]` in the legacy shape.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use crate::prelude::*;
+
+use alloc::collections::BTreeMap;
+use core::fmt;
 
 use serde::Serialize;
 use serde_json::{Map, Value};

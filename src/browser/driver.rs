@@ -2,13 +2,14 @@
 //! the one timer. JS callbacks only push [`Input`]s into its channel, so a listener that calls
 //! `client.disconnect()` from inside an event borrows nothing twice.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use crate::prelude::*;
 
-use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
-use futures_util::StreamExt;
-use gloo_timers::callback::Timeout;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+
+use super::channel::{Receiver as UnboundedReceiver, Sender as UnboundedSender};
+use super::timer::Timeout;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -93,12 +94,12 @@ struct Driver {
     inputs: UnboundedSender<Input>,
     shared: Rc<Shared>,
     socket: Option<Socket>,
-    requests: HashMap<RequestId, AbortController>,
+    requests: BTreeMap<RequestId, AbortController>,
     timer: Option<Timeout>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
     _lifecycle: Lifecycle,
-    calls: HashMap<CallId, Settle>,
+    calls: BTreeMap<CallId, Settle>,
 }
 
 /// Current time on the monotonic clock the core uses.
@@ -124,12 +125,12 @@ pub fn spawn(
         inputs,
         shared,
         socket: None,
-        requests: HashMap::new(),
+        requests: BTreeMap::new(),
         timer: None,
         get_token: hooks.get_token,
         abort_listener: None,
         _lifecycle: lifecycle,
-        calls: HashMap::new(),
+        calls: BTreeMap::new(),
     };
     // The page as it is now (offline, hidden), before the first attempt.
     for wake in initial_wakes {
@@ -161,7 +162,8 @@ impl Driver {
         self.machine.handle_clock(now(), js_sys::Date::now() as u64);
         self.machine.start(now());
         self.drain();
-        while let Some(input) = receiver.next().await {
+        loop {
+            let input = receiver.next().await;
             self.handle(input);
             if self.machine.state() == State::Closed {
                 break;
@@ -242,9 +244,7 @@ impl Driver {
             Ok(_) if settle.void => settle
                 .resolve
                 .call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED),
-            Ok(body) => settle
-                .resolve
-                .call1(&JsValue::UNDEFINED, &js::json_to_js(&body)),
+            Ok(body) => settle.resolve.call1(&JsValue::UNDEFINED, &js::to_js(&body)),
             Err(error) => {
                 let error = js::respoke_error(error.code, &error.message, error.status);
                 settle.reject.call1(&JsValue::UNDEFINED, &error)

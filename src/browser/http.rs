@@ -1,6 +1,8 @@
 //! fetch for the core's HTTP commands: one `window.fetch` path with an AbortController per
 //! request, and `keepalive` for the teardown that must outlive the page.
 
+use crate::prelude::*;
+
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, Response};

@@ -1,6 +1,8 @@
 //! Conversions between the core and JS: events, errors, the listener registry, `ready()`.
 
-use std::cell::RefCell;
+use crate::prelude::*;
+
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -79,18 +81,23 @@ pub fn token_error(error: &JsValue) -> TokenCallbackError {
 
 /// A core event as the JS object the `.d.ts` describes (plain objects, numbers).
 pub fn event_to_js(event: &Event) -> JsValue {
-    use serde::Serialize;
-    event
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    to_js(event)
+}
+
+/// Anything serializable (an answer body, the stats) as a plain JS value: serialized to JSON
+/// text and parsed by the browser's `JSON.parse`, which is smaller than a serializer of our own.
+pub fn to_js(value: &impl serde::Serialize) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A JSON value (an answer body) as a plain JS value.
-pub fn json_to_js(value: &serde_json::Value) -> JsValue {
-    use serde::Serialize;
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
+/// A JS value the app handed in, as JSON (`JSON.stringify`, then parsed); `None` if it is
+/// not JSON-serializable (a function, a BigInt, a cycle) or not of type `T`.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
 }
 
 #[derive(Default)]
@@ -249,7 +256,7 @@ impl Shared {
         pick: impl Fn((js_sys::Function, js_sys::Function)) -> js_sys::Function,
         value: &JsValue,
     ) {
-        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let waiters = core::mem::take(&mut *self.waiters.borrow_mut());
         for waiter in waiters {
             let _ = pick(waiter).call1(&JsValue::UNDEFINED, value);
         }

@@ -2,7 +2,9 @@
 //! `online`/`offline`, `pagehide`/`pageshow` on `window`; `visibilitychange`, `freeze`,
 //! `resume` on `document`. Each only pushes a [`Wake`] into the driver's channel.
 
-use futures_channel::mpsc::UnboundedSender;
+use crate::prelude::*;
+
+use super::channel::Sender as UnboundedSender;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, EventTarget, PageTransitionEvent};

@@ -1,16 +1,20 @@
 //! The browser shell: performs the core's commands with fetch, WebSocket and timers, and
 //! exports the JS API (`connect`, `Client`). Types are in `src/api.d.ts`.
 
+use crate::prelude::*;
+
+mod channel;
 mod counters;
 mod driver;
 mod http;
 mod js;
 mod lifecycle;
 mod socket;
+mod timer;
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
-use futures_channel::mpsc::{unbounded, UnboundedSender};
+use channel::{unbounded, Sender as UnboundedSender};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -103,9 +107,9 @@ impl Client {
         let data = if data.is_undefined() || data.is_null() {
             serde_json::Value::Object(serde_json::Map::new())
         } else {
-            match serde_wasm_bindgen::from_value(data) {
-                Ok(value) => value,
-                Err(_) => return rejected("request: data must be JSON-serializable"),
+            match js::from_js(&data) {
+                Some(value) => value,
+                None => return rejected("request: data must be JSON-serializable"),
             }
         };
         self.call(CallOp::Request(method, url, data), false)
@@ -126,9 +130,9 @@ impl Client {
     /// Sets this connection's presence; restored after every reconnect.
     #[wasm_bindgen(js_name = setPresence, skip_typescript)]
     pub fn set_presence(&self, presence: JsValue) -> js_sys::Promise {
-        match serde_wasm_bindgen::from_value(presence) {
-            Ok(value) => self.call(CallOp::SetPresence(value), true),
-            Err(_) => rejected("setPresence: expected a string or {type: string}"),
+        match js::from_js(&presence) {
+            Some(value) => self.call(CallOp::SetPresence(value), true),
+            None => rejected("setPresence: expected a string or {type: string}"),
         }
     }
 
@@ -167,25 +171,25 @@ impl Client {
     /// Receives `presence` events of these endpoints; restored after every reconnect.
     #[wasm_bindgen(js_name = observePresence, skip_typescript)]
     pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
-        match serde_wasm_bindgen::from_value::<Vec<String>>(endpoint_ids) {
-            Ok(ids) => self.call(CallOp::ObservePresence(ids), true),
-            Err(_) => rejected("observePresence: expected an array of endpointIds"),
+        match js::from_js::<Vec<String>>(&endpoint_ids) {
+            Some(ids) => self.call(CallOp::ObservePresence(ids), true),
+            None => rejected("observePresence: expected an array of endpointIds"),
         }
     }
 
     /// Counters since `connect`.
     #[wasm_bindgen(skip_typescript)]
     pub fn stats(&self) -> JsValue {
-        serde_wasm_bindgen::to_value(&self.shared.stats()).unwrap_or(JsValue::UNDEFINED)
+        js::to_js(&self.shared.stats())
     }
 
     /// Current state.
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn state(&self) -> String {
-        serde_wasm_bindgen::to_value(&self.shared.state())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
+        match serde_json::to_value(self.shared.state()) {
+            Ok(serde_json::Value::String(state)) => state,
+            _ => String::new(),
+        }
     }
 
     /// endpointId of the live connection.

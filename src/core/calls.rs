@@ -12,7 +12,9 @@
 //!   `DISCONNECTED`.
 //! * `disconnect()` rejects everything pending with `CLOSED`; a terminal failure with `FAILED`.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
 
 use respoke_protocol::sails::Method;
 use serde::Serialize;
@@ -21,7 +23,7 @@ use serde_json::Value;
 use super::time::Instant;
 
 /// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct CallId(pub u64);
 
 /// Why a request did not get an answer body.
@@ -103,7 +105,7 @@ impl Calls {
 
     /// Removes every in-flight request whose deadline passed.
     pub fn take_timed_out(&mut self, now: Instant) -> Vec<InFlight> {
-        let (late, on_time) = std::mem::take(&mut self.in_flight)
+        let (late, on_time) = core::mem::take(&mut self.in_flight)
             .into_iter()
             .partition(|f| f.deadline <= now);
         self.in_flight = on_time;

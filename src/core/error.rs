@@ -1,5 +1,7 @@
 //! Why an attempt or a connection ended. Every variant has a stable `code()` that reaches JS.
 
+use crate::prelude::*;
+
 /// The HTTP step an error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {

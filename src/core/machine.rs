@@ -1,7 +1,9 @@
 //! The connection state machine: one attempt at a time, one socket at a time, one token per
 //! attempt. See the crate docs for the drain rule.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
 
 use respoke_protocol::handshake::{Handshake, HandshakeQuery};
 use respoke_protocol::packet::Packet;
@@ -9,7 +11,7 @@ use respoke_protocol::sails::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use std::collections::BTreeSet;
+use alloc::collections::BTreeSet;
 
 use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
 
@@ -23,7 +25,7 @@ use super::timer::{Timer, Timers};
 use super::token::{Token, TokenLedger};
 
 /// Identifies one HTTP request or `getToken` call. Answers carrying another id are stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId(pub u64);
 
 /// Identifies one WebSocket. Callbacks carrying another id are stale.
@@ -629,7 +631,7 @@ impl Machine {
         if !matches!(self.inner, Inner::Closed) {
             self.reject_all("CLOSED", "the client was disconnected");
         }
-        let previous = std::mem::replace(&mut self.inner, Inner::Closed);
+        let previous = core::mem::replace(&mut self.inner, Inner::Closed);
         self.timers.clear_all();
         match previous {
             Inner::Closed => return,
@@ -664,7 +666,7 @@ impl Machine {
     /// Tries now, with a fresh token and a fresh backoff. From `failed` this starts again (the
     /// app calls it after the user logged in again). Does nothing once `closed`.
     pub fn reconnect(&mut self, now: Instant) {
-        match std::mem::replace(&mut self.inner, Inner::Idle) {
+        match core::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Closed => {
                 self.inner = Inner::Closed;
                 return;
@@ -1063,8 +1065,8 @@ impl Machine {
     }
 
     fn reject_all(&mut self, code: &'static str, message: &str) {
-        let in_flight = std::mem::take(&mut self.calls.in_flight);
-        let queued = std::mem::take(&mut self.calls.queue);
+        let in_flight = core::mem::take(&mut self.calls.in_flight);
+        let queued = core::mem::take(&mut self.calls.queue);
         let calls: Vec<Call> = in_flight
             .into_iter()
             .map(|flight| flight.call)
@@ -1227,7 +1229,7 @@ impl Machine {
                 }
             }
             Wake::Online => {
-                if std::mem::replace(&mut self.offline, false) {
+                if core::mem::replace(&mut self.offline, false) {
                     self.try_soon(now, "ONLINE");
                 } else {
                     self.verify(now);
@@ -1238,7 +1240,7 @@ impl Machine {
                 self.report_state(now, None);
             }
             Wake::Visible => {
-                let was_hidden = std::mem::replace(&mut self.hidden, false);
+                let was_hidden = core::mem::replace(&mut self.hidden, false);
                 self.verify(now);
                 if was_hidden {
                     self.try_soon(now, "VISIBLE");
@@ -1254,7 +1256,7 @@ impl Machine {
             }
             Wake::PageShow { persisted: false } => {}
             Wake::PageShow { persisted: true } | Wake::Resume => {
-                if std::mem::replace(&mut self.suspended, false) {
+                if core::mem::replace(&mut self.suspended, false) {
                     self.try_soon(now, "RESUME");
                 } else {
                     self.verify(now);
@@ -1281,7 +1283,7 @@ impl Machine {
     /// since nothing can be sent.
     fn hold(&mut self, now: Instant, failure: Failure) {
         let clean = !matches!(failure, Failure::Offline);
-        match std::mem::replace(&mut self.inner, Inner::Idle) {
+        match core::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Connected(live) => {
                 if clean {
                     self.send(live.link.conn, Packet::disconnect().encode());
@@ -1468,7 +1470,7 @@ impl Machine {
             }
         };
         let Inner::Connecting(Step::Handshake { app_token, .. }) =
-            std::mem::replace(&mut self.inner, Inner::Idle)
+            core::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
@@ -1502,7 +1504,7 @@ impl Machine {
             return;
         };
         let Inner::Connecting(Step::Socket { mut link }) =
-            std::mem::replace(&mut self.inner, Inner::Idle)
+            core::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
@@ -1557,7 +1559,7 @@ impl Machine {
 
     fn connected(&mut self, now: Instant, endpoint_id: String, connection_id: String) {
         let Inner::Connecting(Step::Register { link, .. }) =
-            std::mem::replace(&mut self.inner, Inner::Idle)
+            core::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
@@ -1590,7 +1592,7 @@ impl Machine {
     /// otherwise. Either way a new attempt with a new token follows.
     fn lose(&mut self, now: Instant, failure: Failure) {
         if let Inner::Connected(_) = self.inner {
-            let Inner::Connected(live) = std::mem::replace(&mut self.inner, Inner::Idle) else {
+            let Inner::Connected(live) = core::mem::replace(&mut self.inner, Inner::Idle) else {
                 return;
             };
             self.connection_lost(now, live.link, failure);
@@ -1689,7 +1691,7 @@ impl Machine {
 
     /// Aborts the in-flight request and closes the socket of whatever is current.
     fn release_current(&mut self) {
-        match std::mem::replace(&mut self.inner, Inner::Idle) {
+        match core::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Connecting(step) => {
                 self.release_step(step);
             }
@@ -1723,7 +1725,7 @@ impl Machine {
             .push_back(Command::CloseSocket { id: link.conn });
         // Sent, unanswered, and the socket is gone: the server may or may not have acted on
         // them, so they are rejected rather than sent again (at most once).
-        for flight in std::mem::take(&mut self.calls.in_flight) {
+        for flight in core::mem::take(&mut self.calls.in_flight) {
             let error = CallError::new(
                 "DISCONNECTED",
                 "the connection was lost before the answer arrived",
