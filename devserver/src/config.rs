@@ -1,6 +1,7 @@
 //! Configuration: apps, roles and users (TOML), and the server's tunables.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
@@ -261,6 +262,11 @@ pub struct Settings {
     pub app_server_ttl_secs: u64,
     /// Whether `/dev/` routes exist. Default true.
     pub dev_controls: bool,
+    /// Load shedding: admit at most this many `POST /v1/session-tokens` a second and answer
+    /// the rest `503` with a `Retry-After` derived from the load (see [`crate::admission`]).
+    /// Default `None`: unlimited. `POST /dev/admission` changes it at run time; `/dev/reset`
+    /// restores this value.
+    pub admission_per_second: Option<NonZeroU32>,
 }
 
 impl Default for Settings {
@@ -274,6 +280,7 @@ impl Default for Settings {
             default_ttl_secs: 21_600,
             app_server_ttl_secs: 3_600,
             dev_controls: true,
+            admission_per_second: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Development controls under `/dev/` (loopback peers only): drop, outage, injected exchange
-//! failures, stall, ack delay, reset, and the counters.
+//! failures, stall, ack delay, load shedding of exchanges, reset, and the counters.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -31,6 +32,7 @@ pub fn router(state: Arc<RespokeState>) -> Router {
         .route("/dev/fail-session-tokens", post(fail_session_tokens))
         .route("/dev/stall", post(stall))
         .route("/dev/ack-delay", post(ack_delay))
+        .route("/dev/admission", post(admission))
         .route("/dev/reset", post(reset))
         .route("/dev/state", get(controls))
         .layer(DefaultBodyLimit::max(16 * 1024))
@@ -161,7 +163,40 @@ async fn ack_delay(
     ))
 }
 
-/// `POST /dev/reset`: end outage, stalls, injected failures and ack delays (counters stay).
+/// `POST /dev/admission {"perSecond"}`: admit at most `perSecond` session-token exchanges a
+/// second and answer the rest `503` with a `Retry-After` derived from the load (see
+/// [`crate::admission`]); `null` or `0` lifts the limit. Each call starts a fresh, full bucket.
+async fn admission(
+    State(state): DevState,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let per_second = match body.get("perSecond") {
+        Some(Value::Null) => None,
+        Some(value) => {
+            let n = value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "perSecond must be null or an integer from 0 to {}",
+                        u32::MAX
+                    ))
+                })?;
+            NonZeroU32::new(n)
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "perSecond is required (null or 0 lifts the limit)",
+            ))
+        }
+    };
+    state.set_admission(per_second);
+    tracing::info!(per_second = ?per_second, "dev: admission");
+    Ok(Json(json!({"perSecond": per_second})))
+}
+
+/// `POST /dev/reset`: end outage, stalls, injected failures and ack delays, and put the
+/// exchange rate limit back to `--admission-per-second` (counters stay).
 async fn reset(State(state): DevState) -> Json<Value> {
     state.reset_controls();
     tracing::info!("dev: reset");

@@ -4,12 +4,15 @@
 //!   Sails over it) plus the development controls under `/dev/` (see [`dev`]).
 //! * [`app_router`]: the example app server (`/api/login`, `/api/tokens`, static files).
 //! * [`start`]: binds both and serves them until [`Running::shutdown`].
+//! * [`admission`]: the load shedding of session-token exchanges (pure; also run by the
+//!   reconnect-herd benchmark).
 //!
 //! Routers need `ConnectInfo<SocketAddr>` (for the `/dev/` loopback check): serve them with
 //! `into_make_service_with_connect_info::<SocketAddr>()`, as [`start`] does.
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod app;
 pub mod config;
 pub mod dev;

@@ -1,6 +1,7 @@
 //! `respoke-devserver`: the Respoke-compatible dev server and the example app server.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,6 +51,11 @@ struct Args {
     /// Turn off the /dev/ routes.
     #[arg(long)]
     no_dev_controls: bool,
+    /// Load shedding: admit at most N session-token exchanges per second and answer the rest
+    /// 503 with a Retry-After derived from the load; 0 = unlimited. POST /dev/admission
+    /// changes it at run time.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    admission_per_second: u32,
     /// Print the argon2id PHC hash of this password (for `password_hash` in a config) and exit.
     #[arg(long, value_name = "PASSWORD")]
     hash_password: Option<String>,
@@ -105,6 +111,7 @@ async fn main() -> ExitCode {
         close_timeout_secs: args.close_timeout_secs,
         app_server_ttl_secs: args.app_token_ttl_secs,
         dev_controls: !args.no_dev_controls,
+        admission_per_second: NonZeroU32::new(args.admission_per_second),
         ..Settings::default()
     };
     let first_app = config.apps.first().cloned();
@@ -166,6 +173,11 @@ async fn main() -> ExitCode {
         "  heartbeats every {:?}, timeout {} s; tokenIds must be exchanged within {} s",
         settings.heartbeat_interval, settings.heartbeat_timeout_secs, args.activation_secs
     );
+    if let Some(rate) = settings.admission_per_second {
+        println!(
+            "  load shedding:         at most {rate} session-token exchanges/s; 503 + Retry-After by load beyond"
+        );
+    }
 
     shutdown_signal().await;
     println!("shutting down");

@@ -58,8 +58,11 @@ pub struct StatsSnapshot {
     pub exchanges_accepted: u64,
     /// Exchanges refused because the tokenId was already used.
     pub exchanges_rejected_used: u64,
-    /// Exchanges refused for any other reason (unknown, expired, injected failure, outage).
+    /// Exchanges refused for any other reason (unknown, expired, injected failure, outage,
+    /// load shedding).
     pub exchanges_rejected_other: u64,
+    /// Of those, refused by load shedding (`--admission-per-second`, `/dev/admission`).
+    pub exchanges_shed: u64,
     /// Handshakes answered 200.
     pub handshakes: u64,
     /// Handshakes refused (bad App-Token, outage).
@@ -145,6 +148,14 @@ impl Stats {
     /// An exchange failed for another reason.
     pub fn exchange_rejected_other(&self) {
         self.update(None, |s, _| s.exchanges_rejected_other += 1);
+    }
+
+    /// An exchange was refused by load shedding (counted in `exchangesRejectedOther` too).
+    pub fn exchange_shed(&self) {
+        self.update(None, |s, _| {
+            s.exchanges_rejected_other += 1;
+            s.exchanges_shed += 1;
+        });
     }
 
     /// A handshake was answered.

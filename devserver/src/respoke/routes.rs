@@ -83,6 +83,10 @@ pub async fn post_tokens(
 
 /// `POST /v1/session-tokens`: exchange a tokenId for an App-Token. Any `App-Token` header is
 /// ignored (respoke.js sends the previous session's one).
+///
+/// Refusals that come before the tokenId is looked at leave it unspent, in this order: an
+/// outage, an injected failure, then load shedding (`503` with the load-derived
+/// `Retry-After`, when a rate is set).
 pub async fn post_session_tokens(
     State(state): AppState,
     headers: HeaderMap,
@@ -100,6 +104,13 @@ pub async fn post_session_tokens(
             error = error.with_retry_after(secs);
         }
         return Err(error);
+    }
+    if let Err(refused) = state.admit_exchange() {
+        state.stats.exchange_shed();
+        return Err(ApiError::unavailable(
+            "Server busy: too many session-token exchanges; retry after the Retry-After delay.",
+            refused.retry_after_secs,
+        ));
     }
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Body is not UTF-8."))?;

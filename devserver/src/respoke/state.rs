@@ -2,12 +2,14 @@
 //! the development controls' switches.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
+use crate::admission::{Admission, Refused};
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
 use crate::lock;
@@ -102,6 +104,8 @@ struct Controls {
     fail_session_tokens: Option<FailPlan>,
     ack_delay_all: Option<Duration>,
     ack_delay_endpoints: HashMap<String, Duration>,
+    /// Load shedding of exchanges; `None`: unlimited.
+    admission: Option<Admission>,
 }
 
 /// Why an exchange of a tokenId failed.
@@ -141,12 +145,14 @@ pub struct RespokeState {
     hub: Mutex<Hub>,
     next_socket_id: AtomicU64,
     controls: Mutex<Controls>,
+    /// The origin of the time handed to [`Admission`].
+    epoch: Instant,
 }
 
 impl RespokeState {
     /// A fresh state.
     pub fn new(config: Arc<Config>, settings: Settings, stats: Arc<Stats>) -> RespokeState {
-        RespokeState {
+        let state = RespokeState {
             config,
             settings,
             stats,
@@ -156,7 +162,10 @@ impl RespokeState {
             hub: Mutex::default(),
             next_socket_id: AtomicU64::new(1),
             controls: Mutex::default(),
-        }
+            epoch: Instant::now(),
+        };
+        state.reset_controls();
+        state
     }
 
     /// Mints a single-use tokenId.
@@ -418,9 +427,33 @@ impl RespokeState {
         Some(taken)
     }
 
-    /// Clears outage, stalls, injected failures and ack delays (not the counters).
+    /// Clears outage, stalls, injected failures and ack delays, and puts load shedding back
+    /// to the configured [`Settings::admission_per_second`] with a full bucket (not the
+    /// counters).
     pub fn reset_controls(&self) {
-        *lock(&self.controls) = Controls::default();
+        let mut controls = lock(&self.controls);
+        *controls = Controls::default();
+        controls.admission = self
+            .settings
+            .admission_per_second
+            .map(|rate| Admission::new(rate, self.epoch.elapsed()));
+    }
+
+    /// Limits exchanges to `per_second` (a fresh bucket, full), or lifts the limit (`None`).
+    pub fn set_admission(&self, per_second: Option<NonZeroU32>) {
+        let mut controls = lock(&self.controls);
+        controls.admission = per_second.map(|rate| Admission::new(rate, self.epoch.elapsed()));
+    }
+
+    /// An exchange arrived now: admitted (always, without a limit), or refused with the
+    /// load-derived `Retry-After`.
+    pub fn admit_exchange(&self) -> Result<(), Refused> {
+        let mut controls = lock(&self.controls);
+        match controls.admission.as_mut() {
+            // The time is read under the lock, so calls see it in order.
+            Some(admission) => admission.admit(self.epoch.elapsed()),
+            None => Ok(()),
+        }
     }
 
     /// The controls now, for `/dev/` replies.
@@ -444,6 +477,7 @@ impl RespokeState {
                 .iter()
                 .map(|(id, d)| (id.clone(), d.as_secs_f64()))
                 .collect::<std::collections::BTreeMap<_, _>>(),
+            "admissionPerSecond": controls.admission.as_ref().map(Admission::per_second),
         })
     }
 }
