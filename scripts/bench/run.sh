@@ -3,7 +3,8 @@
 # writes BENCHMARKS.md. Loopback only; every step is bounded in time and stops by itself.
 #
 #   1. size       release wasm + JS glue, gzip -9, wasm-opt -Oz, per-crate breakdown (twiggy)
-#   2. herd       10,000 real cores in virtual time vs respoke.js / socket.io-client schedules
+#   2. herd       10,000 real cores in virtual time vs respoke.js / socket.io-client schedules,
+#                 against the dev server's own admission (load shedding) model
 #   3. browser    connect latency vs hand-written JS, cold start, 1,000 drop/reconnect cycles
 #   4. load       dev server: concurrent sockets held, brokered exchanges per second
 #
@@ -82,7 +83,7 @@ timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --names-pkg "$OUT/pkg-n
 # -- 2. herd -----------------------------------------------------------------------------------
 note "2. reconnect herd (virtual time)"
 timeout 300 "$CARGO_TARGET_DIR/release/herd" --clients "${BENCH_CLIENTS:-10000}" --capacity 500 \
-  --variant 2000:10000:2 --json "$OUT/herd.json" || die "herd"
+  --variant 2000:10000:2 --variant 1000:5000:2 --json "$OUT/herd.json" || die "herd"
 
 # -- dev server --------------------------------------------------------------------------------
 # 5,000 sockets need more descriptors than the usual 1024, in the server and the generator.

@@ -2,6 +2,7 @@
 //! the same drain rule as the browser shell (after any input, drain commands and events, then
 //! re-arm the one timer).
 
+use std::num::NonZeroU32;
 use std::time::Instant as WallClock;
 
 use respoke_client::core::{
@@ -212,7 +213,7 @@ impl World {
 pub fn run(
     backoff: BackoffConfig,
     clients: u32,
-    capacity: u32,
+    capacity: NonZeroU32,
     rejection: Rejection,
     seed: u64,
     horizon_ms: u64,

@@ -5,6 +5,7 @@
 //! respoke.js 1.56 itself does not do in brokered mode (it re-sends the spent tokenId, so it
 //! would never reconnect at all): the comparison is about timing only.
 
+use std::num::NonZeroU32;
 use std::time::Instant as WallClock;
 
 use respoke_client::core::Rng;
@@ -67,7 +68,7 @@ enum Input {
 pub fn run(
     schedule: Schedule,
     clients: u32,
-    capacity: u32,
+    capacity: NonZeroU32,
     rejection: Rejection,
     seed: u64,
     horizon_ms: u64,

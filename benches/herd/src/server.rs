@@ -1,7 +1,14 @@
 //! The server side of the herd: a Respoke front door that admits at most `capacity` session
-//! exchanges per second (a token bucket holding one second's worth), and the counters that
-//! every model's run is judged by.
+//! exchanges per second, and the counters that every model's run is judged by.
+//!
+//! Admission is the dev server's own load shedding, [`respoke_devserver::admission::Admission`]
+//! (a token bucket holding one second's worth, and the load-derived `Retry-After`), driven
+//! here in virtual time. The three server variants differ only in what the `503` carries.
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use respoke_devserver::admission::Admission;
 use serde::Serialize;
 
 /// One-way network delay in virtual ms; an HTTP round trip is twice this.
@@ -22,7 +29,8 @@ pub enum Rejection {
     },
     /// `503` with a `Retry-After` derived from the load: the server hands out future slots
     /// at its capacity rate, and each refused client is told (in whole seconds) when its slot
-    /// comes, at least one second ahead.
+    /// comes, at least one second ahead. What `respoke-devserver --admission-per-second`
+    /// answers.
     LoadDerived,
 }
 
@@ -32,21 +40,18 @@ impl Rejection {
         match self {
             Rejection::Plain503 => "503, no Retry-After".into(),
             Rejection::RetryAfter { secs } => format!("503 + Retry-After: {secs}"),
-            Rejection::LoadDerived => "503 + Retry-After by load".into(),
+            Rejection::LoadDerived => "503 + Retry-After by load (dev server)".into(),
         }
     }
 }
 
 /// The admission model plus what it saw since the herd was released.
 pub struct Server {
-    capacity: u32,
+    capacity: NonZeroU32,
     rejection: Rejection,
-    /// Unlimited while the clients first connect; limited from the drop on.
-    limited: bool,
-    bucket: f64,
-    last_refill_ms: u64,
-    /// [`Rejection::LoadDerived`]: the next free slot handed out (virtual ms).
-    next_slot_ms: f64,
+    /// Unlimited (`None`) while the clients first connect; limited from the drop on, with a
+    /// full bucket at the drop.
+    admission: Option<Admission>,
     /// When the herd was released (the drop).
     origin_ms: u64,
     /// Exchange requests per second since the drop (index = whole seconds since it).
@@ -60,14 +65,11 @@ pub struct Server {
 
 impl Server {
     /// A server that lets everything through until [`Server::release`].
-    pub fn new(capacity: u32, rejection: Rejection) -> Self {
+    pub fn new(capacity: NonZeroU32, rejection: Rejection) -> Self {
         Server {
             capacity,
             rejection,
-            limited: false,
-            bucket: f64::from(capacity),
-            last_refill_ms: 0,
-            next_slot_ms: 0.0,
+            admission: None,
             origin_ms: 0,
             per_second: Vec::new(),
             token_requests: 0,
@@ -79,20 +81,18 @@ impl Server {
 
     /// The drop: from `now` on, exchanges are rate-limited and counted.
     pub fn release(&mut self, now: u64) {
-        self.limited = true;
         self.origin_ms = now;
-        self.last_refill_ms = now;
-        self.bucket = f64::from(self.capacity);
+        self.admission = Some(Admission::new(self.capacity, Duration::from_millis(now)));
     }
 
     /// Whether the herd phase has started (counters run).
     pub fn counting(&self) -> bool {
-        self.limited
+        self.admission.is_some()
     }
 
     /// The app server was asked for a token.
     pub fn token_request(&mut self) {
-        if self.limited {
+        if self.counting() {
             self.token_requests += 1;
         }
     }
@@ -100,40 +100,32 @@ impl Server {
     /// An exchange (`POST /v1/session-tokens`) reached the server at `now`. `Ok` if admitted,
     /// else the `Retry-After` to answer with.
     pub fn exchange(&mut self, now: u64) -> Result<(), Option<String>> {
-        if !self.limited {
+        let Some(admission) = self.admission.as_mut() else {
             return Ok(());
-        }
+        };
         self.exchanges += 1;
         let second = ((now - self.origin_ms) / 1_000) as usize;
         if self.per_second.len() <= second {
             self.per_second.resize(second + 1, 0);
         }
         self.per_second[second] += 1;
-        let elapsed = now.saturating_sub(self.last_refill_ms) as f64;
-        self.last_refill_ms = now;
-        let capacity = f64::from(self.capacity);
-        self.bucket = (self.bucket + elapsed * capacity / 1_000.0).min(capacity);
-        if self.bucket >= 1.0 {
-            self.bucket -= 1.0;
-            Ok(())
-        } else {
-            self.rejected += 1;
-            Err(match self.rejection {
-                Rejection::Plain503 => None,
-                Rejection::RetryAfter { secs } => Some(secs.to_string()),
-                Rejection::LoadDerived => {
-                    let slot = self.next_slot_ms.max(now as f64 + 1_000.0);
-                    self.next_slot_ms = slot + 1_000.0 / capacity;
-                    let secs = ((slot - now as f64) / 1_000.0).ceil() as u64;
-                    Some(secs.to_string())
+        // Every variant admits by the same bucket; a refusal always hands out a slot, and only
+        // the load-derived variant tells the client about it.
+        admission
+            .admit(Duration::from_millis(now))
+            .map_err(|refused| {
+                self.rejected += 1;
+                match self.rejection {
+                    Rejection::Plain503 => None,
+                    Rejection::RetryAfter { secs } => Some(secs.to_string()),
+                    Rejection::LoadDerived => Some(refused.retry_after_secs.to_string()),
                 }
             })
-        }
     }
 
     /// A client finished reconnecting at `now`.
     pub fn recovered(&mut self, now: u64) {
-        if self.limited {
+        if self.counting() {
             self.recovered_after_ms.push(now - self.origin_ms);
         }
     }
@@ -159,7 +151,7 @@ impl Server {
             model: model.to_owned(),
             rejection: self.rejection,
             clients,
-            capacity_per_s: self.capacity,
+            capacity_per_s: self.capacity.get(),
             connected: times.len() as u32,
             token_requests: self.token_requests,
             attempts: self.exchanges,
