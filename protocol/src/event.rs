@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::ProtocolError;
 use crate::packet::{excerpt, Packet};
+use crate::read;
 
 /// The decoded data of a socket.io 0.9 event: a name and its arguments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,18 +30,17 @@ impl EventData {
 
     /// Parses the raw data of an event packet. A missing or `null` `args` is an empty list.
     pub fn parse(data: &str) -> Result<EventData, ProtocolError> {
-        #[derive(Deserialize)]
-        struct Raw {
-            name: String,
-            #[serde(default)]
-            args: Option<Vec<Value>>,
-        }
-        let raw: Raw = serde_json::from_str(data)
-            .map_err(|e| ProtocolError::MalformedEvent(format!("{e}: {}", excerpt(data))))?;
-        Ok(EventData {
-            name: raw.name,
-            args: raw.args.unwrap_or_default(),
-        })
+        let bad = |what: &str| ProtocolError::MalformedEvent(format!("{what}: {}", excerpt(data)));
+        let Ok(Value::Object(mut map)) = serde_json::from_str(data) else {
+            return Err(bad("not a JSON object"));
+        };
+        let name = read::required_string(&map, "name").map_err(|e| bad(&e))?;
+        let args = match map.remove("args") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(args)) => args,
+            Some(_) => return Err(bad("args is not an array")),
+        };
+        Ok(EventData { name, args })
     }
 
     /// The JSON text, `name` first as socket.io writes it.
@@ -55,8 +55,18 @@ pub fn parse_ack_args(args: &str) -> Result<Vec<Value>, ProtocolError> {
     if args.trim().is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::from_str(args)
-        .map_err(|e| ProtocolError::MalformedAck(format!("{e}: {}", excerpt(args))))
+    // Parsed as one Value, like every JSON the client reads (see `crate::read`).
+    match serde_json::from_str(args) {
+        Ok(Value::Array(values)) => Ok(values),
+        Ok(_) => Err(ProtocolError::MalformedAck(format!(
+            "not an array: {}",
+            excerpt(args)
+        ))),
+        Err(e) => Err(ProtocolError::MalformedAck(format!(
+            "{e}: {}",
+            excerpt(args)
+        ))),
+    }
 }
 
 /// Encodes ack arguments as the raw JSON array text (empty text for no arguments).

@@ -37,6 +37,7 @@ pub mod handshake;
 pub mod packet;
 pub mod push;
 pub mod query;
+pub mod read;
 pub mod rest;
 pub mod sails;
 

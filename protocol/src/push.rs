@@ -39,6 +39,7 @@ use crate::error::ProtocolError;
 use crate::event::EventData;
 use crate::packet::{excerpt, Packet};
 use crate::query::encode_component;
+use crate::read;
 use crate::rest::ErrorBody;
 
 /// Name of the event carrying a 1:1 text message.
@@ -137,25 +138,6 @@ fn check_list(
             )),
         );
     }
-}
-
-/// Lenient timestamps: an integer, a float, or a numeric string (milliseconds); missing or
-/// `null` is 0.
-fn lenient_millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Millis {
-        Int(u64),
-        Float(f64),
-        Text(String),
-    }
-    Ok(match Option::<Millis>::deserialize(deserializer)? {
-        None => 0,
-        Some(Millis::Int(n)) => n,
-        Some(Millis::Float(f)) if (0.0..1e18).contains(&f) => f as u64,
-        Some(Millis::Float(_)) => 0,
-        Some(Millis::Text(text)) => text.trim().parse().unwrap_or(0),
-    })
 }
 
 /// `null` or absent reads as the default (respoke.js writes `undefined` fields as absent, but
@@ -485,34 +467,30 @@ fn pubsub_type() -> String {
 }
 
 /// Header of a [`MessageEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageHeader {
     /// Always `message`.
-    #[serde(rename = "type", default = "message_type")]
+    #[serde(rename = "type")]
     pub kind: String,
     /// The sending endpoint.
-    #[serde(default)]
     pub from: String,
     /// The sending connection.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time of sending, Unix milliseconds (0 when the server sent none).
-    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
     /// On a `ccSelf` copy (sent to the sender's other connections): the original recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_original: Option<String>,
 }
 
 /// `message`: `{"header":{"type":"message","from","fromConnection","timestamp"},"body":"text"}`
 /// (respoke.js reads `message || body`, the Android SDK `body`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageEvent {
     /// Who sent it, when.
     pub header: MessageHeader,
     /// The text.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
 }
 
@@ -538,20 +516,18 @@ impl MessageEvent {
 }
 
 /// Header of a [`PresenceEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PresenceHeader {
     /// The endpoint whose connection changed.
-    #[serde(default)]
     pub from: String,
     /// The connection whose presence this is.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// `presence` (Respoke sent it; respoke.js does not read it).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `presence:<endpoint>` (Respoke sent it; respoke.js does not read it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
 }
 
@@ -559,18 +535,18 @@ pub struct PresenceHeader {
 /// "type":"available"}` - one connection's presence. respoke.js keeps a presence per
 /// connection and resolves the endpoint's with [`resolve_presence`]; it ignores events about
 /// its own endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PresenceEvent {
     /// Whose presence.
     pub header: PresenceHeader,
     /// The presence value (any JSON; `null` when absent).
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub presence: Value,
     /// `show`, when the connection set one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show: Option<Value>,
     /// `status`, when the connection set one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Value>,
 }
 
@@ -606,13 +582,12 @@ impl PresenceEvent {
 }
 
 /// Header of a [`MembershipEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupHeader {
     /// `join` or `leave`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: String,
     /// The group.
-    #[serde(default)]
     pub channel: String,
 }
 
@@ -620,7 +595,7 @@ pub struct GroupHeader {
 ///
 /// Sent to the group's members: a `join` to every member including the joining connection
 /// (after its ack), a `leave` to the remaining members (also when the member's socket ends).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipEvent {
     /// Which group, and whether joined or left.
@@ -668,34 +643,29 @@ impl MembershipEvent {
 }
 
 /// Header of a [`PubSubEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PubSubHeader {
     /// Always `pubsub`.
-    #[serde(rename = "type", default = "pubsub_type")]
+    #[serde(rename = "type")]
     pub kind: String,
     /// The group.
-    #[serde(default)]
     pub channel: String,
     /// The publishing endpoint.
-    #[serde(default)]
     pub from: String,
     /// The publishing connection.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time of publishing, Unix milliseconds (0 when the server sent none).
-    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
 }
 
 /// `pubsub`: `{"header":{"type":"pubsub","channel","from","fromConnection","timestamp"},
 /// "message":"text"}` - sent to every member connection of the group but the publishing one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PubSubEvent {
     /// Which group, who, when.
     pub header: PubSubHeader,
     /// The text.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
 }
 
@@ -722,35 +692,119 @@ impl PubSubEvent {
 }
 
 /// Header of a [`SignalEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignalHeader {
     /// The sending endpoint.
-    #[serde(default)]
     pub from: String,
     /// The sender's kind (`web`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_type: Option<String>,
     /// The sending connection.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time, Unix milliseconds.
-    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
     /// On a `ccSelf` copy: the original recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_original: Option<String>,
 }
 
 /// `signal`: `{"header":{"from","fromType","fromConnection","timestamp"},"body":"<JSON text>"}`,
 /// passed through from `post /v1/signaling`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignalEvent {
     /// Who sent it.
     pub header: SignalHeader,
     /// The signal as the sender wrote it.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
+}
+
+// Reading pushed payloads (client side). By hand over one parsed `Value` (see [`crate::read`]):
+// absent strings read as `""`, `null` only where the field is `null_as_default`, timestamps
+// leniently; a payload that is not an object is an error.
+
+impl MessageEvent {
+    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+        let p = read::object(payload, "payload")?;
+        let h = read::required_object(p, "header")?;
+        Ok(PushEvent::Message(MessageEvent {
+            header: MessageHeader {
+                kind: read::string_or(h, "type", EVENT_MESSAGE)?,
+                from: read::string(h, "from")?,
+                from_connection: read::string_or_null(h, "fromConnection")?,
+                timestamp: read::millis(h, "timestamp")?,
+                to_original: read::opt_string(h, "toOriginal")?,
+            },
+            body: read::string_or_null(p, "body")?,
+        }))
+    }
+}
+
+impl PresenceEvent {
+    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+        let p = read::object(payload, "payload")?;
+        let h = read::required_object(p, "header")?;
+        Ok(PushEvent::Presence(PresenceEvent {
+            header: PresenceHeader {
+                from: read::string(h, "from")?,
+                from_connection: read::string_or_null(h, "fromConnection")?,
+                kind: read::opt_string(h, "type")?,
+                channel: read::opt_string(h, "channel")?,
+            },
+            presence: read::any(p, "type"),
+            show: read::opt_any(p, "show"),
+            status: read::opt_any(p, "status"),
+        }))
+    }
+}
+
+impl MembershipEvent {
+    fn from_payload(payload: &Value) -> Result<MembershipEvent, String> {
+        let p = read::object(payload, "payload")?;
+        let h = read::required_object(p, "header")?;
+        Ok(MembershipEvent {
+            header: GroupHeader {
+                kind: read::string(h, "type")?,
+                channel: read::string(h, "channel")?,
+            },
+            endpoint_id: read::required_string(p, "endpointId")?,
+            connection_id: read::required_string(p, "connectionId")?,
+        })
+    }
+}
+
+impl PubSubEvent {
+    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+        let p = read::object(payload, "payload")?;
+        let h = read::required_object(p, "header")?;
+        Ok(PushEvent::PubSub(PubSubEvent {
+            header: PubSubHeader {
+                kind: read::string_or(h, "type", EVENT_PUBSUB)?,
+                channel: read::string(h, "channel")?,
+                from: read::string(h, "from")?,
+                from_connection: read::string_or_null(h, "fromConnection")?,
+                timestamp: read::millis(h, "timestamp")?,
+            },
+            message: read::string_or_null(p, "message")?,
+        }))
+    }
+}
+
+impl SignalEvent {
+    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+        let p = read::object(payload, "payload")?;
+        let h = read::required_object(p, "header")?;
+        Ok(PushEvent::Signal(SignalEvent {
+            header: SignalHeader {
+                from: read::string(h, "from")?,
+                from_type: read::opt_string(h, "fromType")?,
+                from_connection: read::string_or_null(h, "fromConnection")?,
+                timestamp: read::millis(h, "timestamp")?,
+                to_original: read::opt_string(h, "toOriginal")?,
+            },
+            body: read::string_or_null(p, "body")?,
+        }))
+    }
 }
 
 /// An event the server pushes (no ack): its name selects the payload.
@@ -834,19 +888,20 @@ impl PushEvent {
     /// Reads a pushed event (client side). `Ok(None)` for events that are not push events
     /// (other names); an error when the name is known but the payload is not its shape.
     pub fn from_event_data(event: &EventData) -> Result<Option<PushEvent>, ProtocolError> {
-        let payload = event.args.first().cloned().unwrap_or(Value::Null);
-        let bad = |e: serde_json::Error| {
-            ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
-        };
-        Ok(Some(match event.name.as_str() {
-            EVENT_MESSAGE => PushEvent::Message(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_PRESENCE => PushEvent::Presence(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_JOIN => PushEvent::Join(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_LEAVE => PushEvent::Leave(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_PUBSUB => PushEvent::PubSub(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_SIGNAL => PushEvent::Signal(serde_json::from_value(payload).map_err(bad)?),
+        let decode = match event.name.as_str() {
+            EVENT_MESSAGE => MessageEvent::from_payload as fn(&Value) -> _,
+            EVENT_PRESENCE => PresenceEvent::from_payload,
+            EVENT_JOIN => |p: &Value| MembershipEvent::from_payload(p).map(PushEvent::Join),
+            EVENT_LEAVE => |p: &Value| MembershipEvent::from_payload(p).map(PushEvent::Leave),
+            EVENT_PUBSUB => PubSubEvent::from_payload,
+            EVENT_SIGNAL => SignalEvent::from_payload,
             _ => return Ok(None),
-        }))
+        };
+        decode(event.args.first().unwrap_or(&Value::Null))
+            .map(Some)
+            .map_err(|e| {
+                ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
+            })
     }
 
     /// Like [`PushEvent::from_event_data`] on a packet; `Ok(None)` for packets that are not
@@ -889,10 +944,12 @@ mod tests {
                               "channel": "presence:kirk"}, "type": "away"})
         );
         // The minimal shape of PROTOCOL.md reads too.
-        let minimal: PresenceEvent = serde_json::from_value(
-            json!({"header": {"from": "kirk", "fromConnection": "C2"}, "type": {"busy": 1}}),
-        )
-        .unwrap();
+        let minimal = match PresenceEvent::from_payload(
+            &json!({"header": {"from": "kirk", "fromConnection": "C2"}, "type": {"busy": 1}}),
+        ) {
+            Ok(PushEvent::Presence(p)) => p,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(minimal.presence, json!({"busy": 1}));
         assert_eq!(minimal.header.kind, None);
 
@@ -923,13 +980,50 @@ mod tests {
         );
         assert_eq!(PushEvent::from_packet(&Packet::Heartbeat).unwrap(), None);
         // Lenient timestamps and missing optional fields.
-        let message: MessageEvent = serde_json::from_value(
-            json!({"header": {"from": "a", "timestamp": "17", "fromConnection": null}}),
-        )
-        .unwrap();
+        let message = match MessageEvent::from_payload(
+            &json!({"header": {"from": "a", "timestamp": "17", "fromConnection": null}}),
+        ) {
+            Ok(PushEvent::Message(m)) => m,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(message.header.timestamp, 17);
         assert_eq!(message.header.kind, "message");
         assert_eq!(message.body, "");
+        // Type errors are errors, not defaults: a join without its endpointId, a null `from`,
+        // a payload that is not an object, a boolean timestamp.
+        for (name, payload) in [
+            (
+                "join",
+                json!({"header": {"type": "join", "channel": "g"}, "connectionId": "C"}),
+            ),
+            ("message", json!({"header": {"from": null}})),
+            ("pubsub", json!(["header", "message"])),
+            ("presence", json!(null)),
+            ("signal", json!({"header": {"timestamp": true}})),
+            ("leave", json!({"endpointId": "e", "connectionId": "c"})),
+        ] {
+            let event = EventData::new(name, vec![payload]);
+            assert_eq!(
+                PushEvent::from_event_data(&event).unwrap_err().code(),
+                "MALFORMED_EVENT",
+                "{name}"
+            );
+        }
+        // A `null` where the field is lenient reads as empty; unknown fields are ignored.
+        let pubsub = EventData::new(
+            "pubsub",
+            vec![
+                json!({"header": {"channel": "g", "fromConnection": null, "x": 1}, "message": null}),
+            ],
+        );
+        match PushEvent::from_event_data(&pubsub).unwrap() {
+            Some(PushEvent::PubSub(p)) => {
+                assert_eq!(p.header.kind, "pubsub");
+                assert_eq!(p.header.from_connection, "");
+                assert_eq!(p.message, "");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use crate::prelude::*;
 
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 
@@ -94,12 +93,12 @@ struct Driver {
     inputs: UnboundedSender<Input>,
     shared: Rc<Shared>,
     socket: Option<Socket>,
-    requests: BTreeMap<RequestId, AbortController>,
+    requests: Pending<RequestId, AbortController>,
     timer: Option<Timeout>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
     _lifecycle: Lifecycle,
-    calls: BTreeMap<CallId, Settle>,
+    calls: Pending<CallId, Settle>,
 }
 
 /// Current time on the monotonic clock the core uses.
@@ -125,12 +124,12 @@ pub fn spawn(
         inputs,
         shared,
         socket: None,
-        requests: BTreeMap::new(),
+        requests: Pending::default(),
         timer: None,
         get_token: hooks.get_token,
         abort_listener: None,
         _lifecycle: lifecycle,
-        calls: BTreeMap::new(),
+        calls: Pending::default(),
     };
     // The page as it is now (offline, hidden), before the first attempt.
     for wake in initial_wakes {
@@ -182,11 +181,11 @@ impl Driver {
             Input::Disconnect => self.machine.disconnect(now),
             Input::Reconnect => self.machine.reconnect(now),
             Input::Http(id, result) => {
-                self.requests.remove(&id);
+                self.requests.remove(id);
                 self.machine.handle_http(now, id, result);
             }
             Input::Token(id, result) => {
-                self.requests.remove(&id);
+                self.requests.remove(id);
                 self.machine.handle_token(now, id, result);
             }
             Input::SocketOpen(id) => self.machine.handle_socket_open(now, id),
@@ -237,7 +236,7 @@ impl Driver {
     }
 
     fn settle(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
-        let Some(settle) = self.calls.remove(&id) else {
+        let Some(settle) = self.calls.remove(id) else {
             return;
         };
         let _ = match result {
@@ -287,7 +286,7 @@ impl Driver {
             }
             Command::GetToken { id, attempt } => self.call_get_token(id, attempt),
             Command::Abort { id } => {
-                if let Some(controller) = self.requests.remove(&id) {
+                if let Some(controller) = self.requests.remove(id) {
                     controller.abort();
                 }
             }
@@ -360,6 +359,29 @@ impl Drop for Driver {
         }
         self.shared.close();
         counters::DRIVERS.dec();
+    }
+}
+
+/// What is in flight, by id: a few entries at most, so a `Vec` (smaller in the wasm than
+/// another map instantiation, and as fast at this size).
+struct Pending<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for Pending<K, V> {
+    fn default() -> Self {
+        Pending(Vec::new())
+    }
+}
+
+impl<K: Copy + PartialEq, V> Pending<K, V> {
+    /// Ids are never reused, so a key is never present twice.
+    fn insert(&mut self, key: K, value: V) {
+        self.remove(key);
+        self.0.push((key, value));
+    }
+
+    fn remove(&mut self, key: K) -> Option<V> {
+        let index = self.0.iter().position(|(k, _)| *k == key)?;
+        Some(self.0.swap_remove(index).1)
     }
 }
 

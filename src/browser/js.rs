@@ -94,8 +94,9 @@ pub fn to_js(value: &impl serde::Serialize) -> JsValue {
 }
 
 /// A JS value the app handed in, as JSON (`JSON.stringify`, then parsed); `None` if it is
-/// not JSON-serializable (a function, a BigInt, a cycle) or not of type `T`.
-pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+/// not JSON-serializable (a function, a BigInt, a cycle). Always parsed as a `Value` (one
+/// deserializer in the wasm, not one per type).
+pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
     let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
     serde_json::from_str(&text).ok()
 }

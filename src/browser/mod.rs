@@ -171,7 +171,17 @@ impl Client {
     /// Receives `presence` events of these endpoints; restored after every reconnect.
     #[wasm_bindgen(js_name = observePresence, skip_typescript)]
     pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
-        match js::from_js::<Vec<String>>(&endpoint_ids) {
+        let ids = match js::from_js(&endpoint_ids) {
+            Some(serde_json::Value::Array(ids)) => ids
+                .into_iter()
+                .map(|id| match id {
+                    serde_json::Value::String(id) => Some(id),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>(),
+            _ => None,
+        };
+        match ids {
             Some(ids) => self.call(CallOp::ObservePresence(ids), true),
             None => rejected("observePresence: expected an array of endpointIds"),
         }

@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::time::Instant;
 
 /// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct CallId(pub u64);
 
 /// Why a request did not get an answer body.

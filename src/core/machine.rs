@@ -25,7 +25,7 @@ use super::timer::{Timer, Timers};
 use super::token::{Token, TokenLedger};
 
 /// Identifies one HTTP request or `getToken` call. Answers carrying another id are stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId(pub u64);
 
 /// Identifies one WebSocket. Callbacks carrying another id are stale.
