@@ -24,8 +24,6 @@ const size = load("size");
 const herd = load("herd");
 const browser = load("browser");
 const devserver = load("load");
-const variantsFile = join(root, "benches/size/variants.json");
-const variants = existsSync(variantsFile) ? JSON.parse(readFileSync(variantsFile, "utf8")) : null;
 
 const sh = (cmd, args) => {
   try {
@@ -226,7 +224,7 @@ if (size) {
 
 Release build (\`wasm-pack build --target web --release\`, profile \`opt-level = "z"\`, \`lto\`,
 \`codegen-units = 1\`, \`panic = "abort"\`), then Debian's ${size.wasmOptVersion ?? "wasm-opt"}.
-The size check is **not** wired into \`npm test\` yet: it would fail.
+The size check is **not** wired into \`npm test\` yet: it would fail (see the analysis below).
 
 | artifact | raw | gzip -9 |
 |---|---|---|
@@ -259,91 +257,63 @@ ${table(
 )}
 `);
   }
-  if (variants) {
-    const base = variants.variants.find((v) => v.name === "base");
-    const describe = {
-      base: "the committed client",
-      lol: "global allocator dlmalloc -> lol_alloc (`AssumeSingleThreaded<FreeListAllocator>`)",
-      noswb: "serde-wasm-bindgen dropped (events/stats as serde_json text + `JSON.parse`)",
-      nogloo: "gloo-net dropped (fetch through web-sys `RequestInit`/`Headers`/`Response`)",
-      all: "the three together",
-    };
-    md.push(`### Measured removals (throwaway builds)
+  // Cuts made so far, each measured (gzip -9 of wasm + glue as shipped) when it landed.
+  const cuts = [
+    { commit: "30fcd87", change: "release profile `strip = true` (drops the name section)", before: "~183 KiB", after: "130.6 KiB" },
+    { commit: "b75bc15", change: "one web-sys fetch path: gloo-net out of the package", before: "(in the above)", after: "" },
+    { commit: "6206db0", change: "`no_std` wasm: trapping panic handler (no std panic runtime), talc instead of dlmalloc, own mailbox (futures mpsc needs std) and RAII `setTimeout` (gloo-timers needs std), serde-wasm-bindgen replaced by `JSON.parse`/`JSON.stringify`", before: "130.6 KiB", after: "117.9 KiB" },
+    { commit: "c95fb44", change: "the client decodes by hand over one parsed `serde_json::Value` (`protocol/src/read.rs`) instead of a derived `Deserialize` per type: no per-type serde visitors, and no float printing (serde's error texts were its only user); the driver's in-flight maps are `Vec`s", before: "117.9 KiB", after: "93.7 KiB" },
+  ];
+  md.push(`### Cuts made so far
 
-\`scripts/bench/size-variants.sh\` builds commit ${variants.commit} in /tmp with one dependency
-swapped out at a time (never the work tree), ${variants.date}; same wasm-bindgen and wasm-opt -Oz.
-Rerun with \`BENCH_SIZE_VARIANTS=1 npm run bench\`.
+${table(cuts.map((c) => ({ commit: c.commit, change: c.change, before: c.before, after: c.after || "-" })), [["commit", "commit"], ["change", "change"], ["before", "before"], ["after", "after"]])}
 
-${table(
-  variants.variants.map((v) => ({
-    name: v.name,
-    what: describe[v.name] ?? v.name,
-    wasm: `${kib(v.wasmRaw)} / ${kib(v.wasmGzip)}`,
-    glue: kib(v.glueGzip),
-    total: kib(v.totalGzip),
-    saved: v.name === "base" ? "-" : `${kib(base.totalGzip - v.totalGzip)} (${((100 * (base.totalGzip - v.totalGzip)) / base.totalGzip).toFixed(1)} %)`,
-  })),
-  [["name", "variant"], ["what", "change"], ["wasm", "wasm raw / gz"], ["glue", "glue gz"], ["total", "total gz"], ["saved", "saved vs base"]],
-)}
+The browser tests build the client with its \`std\` feature (their harness needs std); the
+end-to-end tests, the consumer check and these benchmarks run the shipped \`no_std\` build.
 `);
-  }
-  // Estimates for removals too large for a throwaway build.
-  const serdeRaw = bytesOf("serde_json") + bytesOf("serde") + bytesOf("serde-wasm-bindgen") + f64Display;
+  // What is left, by the breakdown above.
+  const serdeRaw = bytesOf("serde_json") + bytesOf("serde") + f64Display;
   const fmtRaw = Math.max(0, bytesOf("core") - f64Display);
   const dataRaw = bytesOf("(data segments: strings, tables)");
   const oursRaw = bytesOf("respoke-client");
-  const hashRaw = bytesOf("hashbrown");
-  const measured = (name) => {
-    const base = variants?.variants.find((v) => v.name === "base");
-    const v = variants?.variants.find((w) => w.name === name);
-    return base && v ? base.totalGzip - v.totalGzip : null;
-  };
+  const allocRaw = bytesOf("alloc");
+  const glueGz = size.glue.gzip;
   const recs = [
     {
-      change: "Drop serde/serde_json from the wasm: hand-written encode/decode for the handful of fixed shapes (token answers, Sails envelope and ack, events), or `js_sys::JSON` in the shell. Most likely also removes `<f64 as Display>` (dragon/grisu float printing, reached through a formatting vtable; serde's `invalid_type`/`Unexpected::Float` error messages print floats, and nothing in our code should)",
-      saves: `~${kib(est(serdeRaw))} (estimate: ${num(serdeRaw)} B attributed: serde_json ${num(bytesOf("serde_json"))} + serde ${num(bytesOf("serde"))} + serde-wasm-bindgen ${num(bytesOf("serde-wasm-bindgen"))} + f64 Display ${num(f64Display)} B)`,
-      bytes: est(serdeRaw),
+      change: "Drop serde_json from the wasm too: the client now only parses text into one `Value` and writes `Value`s and a few derived `Serialize` structs (the Sails envelope, the app events) back to text; a small JSON value type of our own in the protocol crate (numbers kept as their text, so no float parsing or printing) with a parser and writer, property-tested against serde_json, would replace all of it, and most of the `BTreeMap<String, Value>` code charged to `alloc`",
+      saves: `~${kib(est(serdeRaw + Math.round(allocRaw * 0.5)))} (estimate: serde_json ${num(bytesOf("serde_json"))} + serde ${num(bytesOf("serde"))} B + about half of \`alloc\`'s ${num(allocRaw)} B; the replacement's own code not subtracted)`,
+      bytes: est(serdeRaw + Math.round(allocRaw * 0.5)),
     },
     {
-      change: "No `core::fmt` on the wasm path: `panic = \"abort\"` plus `-Zbuild-std=std,panic_abort -Zbuild-std-features=panic_immediate_abort` (nightly; not installable here: no rust-src), no `format!`/`Display`/`Debug` in the shell (build URLs and messages with `push_str`, a small integer writer), error messages as codes with JS-side text",
-      saves: `~${kib(est(fmtRaw + Math.round(dataRaw * 0.5)))} (estimate: core fmt/str/panic ${num(fmtRaw)} B + about half of the ${num(dataRaw)} B of data segments, which are mostly message strings and fmt tables)`,
+      change: "No `core::fmt` left (possible on stable now that the wasm is `no_std`, once serde is gone): no `format!`/`Display` in the core's and shell's error paths (static messages, a small integer writer for URLs), which also drops most message strings from the data segments",
+      saves: `~${kib(est(fmtRaw + Math.round(dataRaw * 0.5)))} (estimate: core fmt/str/num ${num(fmtRaw)} B + about half of the ${num(dataRaw)} B of data segments)`,
       bytes: est(fmtRaw + Math.round(dataRaw * 0.5)),
     },
     {
-      change: "Shrink our own code: `Driver::handle` and friends are large async state machines with everything inlined; keep one non-generic path per command, avoid cloning `Command`/`Event` enums with Strings, move event object construction to a tiny JS helper",
+      change: "Shrink our own code: `Driver::handle` and `connect` are large with everything inlined; one non-generic path per command, fewer `String` clones in `Command`/`Event`, option parsing table-driven",
       saves: `part of ~${kib(est(oursRaw))} (${num(oursRaw)} B charged to respoke-client today, inlined library code included)`,
       bytes: est(oursRaw) * 0.3,
     },
-    { change: "Allocator: dlmalloc -> lol_alloc (or talc)", saves: measured("lol") !== null ? `${kib(measured("lol"))} (measured)` : "-", bytes: measured("lol") ?? 0 },
-    { change: "gloo-net -> direct web-sys fetch (also shrinks the JS glue)", saves: measured("nogloo") !== null ? `${kib(measured("nogloo"))} (measured)` : "-", bytes: measured("nogloo") ?? 0 },
-    { change: "serde-wasm-bindgen -> JSON text + `JSON.parse` (only if serde_json stays; included in #1 otherwise)", saves: measured("noswb") !== null ? `${kib(measured("noswb"))} (measured)` : "-", bytes: measured("noswb") ?? 0 },
-    { change: "`HashMap` of in-flight requests -> a small `Vec` (at most a few entries)", saves: `~${kib(est(hashRaw))} (estimate: hashbrown ${num(hashRaw)} B)`, bytes: est(hashRaw) },
   ].sort((a, b) => b.bytes - a.bytes);
-  md.push(`### Analysis and recommendations
+  const left = size.totalGzip - recs[0].bytes - recs[1].bytes;
+  md.push(`### Analysis: what is left and what it would take
 
-What makes up the ${kib(size.totalGzip)}: the largest parts are Rust's formatting and panic
-machinery (\`core::fmt\`, float printing) and serde/serde_json with the strings their error
-messages carry, then our own driver code, wasm-bindgen's glue, \`alloc\` (String/Vec growth paths),
-dlmalloc, and small change (gloo-net, serde-wasm-bindgen, hashbrown, futures). The
-\`name\` section is stripped by the release profile (\`strip = true\`), which took the shipped
-wasm from about 175 to 123 KiB gzip; what remains of it in the file is
-${size.strippedOnly ? kib(size.asBuilt.raw - size.strippedOnly.raw) : "-"} raw. Debian's
-\`wasm-opt -Oz\` does not help on top of that
+What makes up the ${kib(size.totalGzip)}: our own driver and core, \`alloc\` (collections, mostly
+\`BTreeMap\` instantiations), serde_json, \`core::fmt\` and the message strings, wasm-bindgen's glue
+(${kib(glueGz)} of JS plus the import shims in the wasm). The name section is stripped by the
+release profile. Debian's \`wasm-opt -Oz\` does not help on top of that
 (${size.strippedOnly && size.optimized ? `${kib(size.strippedOnly.gzip)} stripped vs ${kib(size.optimized.gzip)} after -Oz` : "-"}),
-so the package is shipped as built. gloo-net is no longer in the shipped package (one web-sys
-fetch path).
+so the package is shipped as built.
 
 Ranked by bytes saved (gzip):
 
 ${table(recs.map((r, i) => ({ rank: i + 1, change: r.change, saves: r.saves })), [["rank", "#"], ["change", "change"], ["saves", "saves (gzip)"]])}
 
-Even all of the measured removals together save ${measured("all") !== null ? kib(measured("all")) : "a few KiB"}: the budget of
-${kib(size.budgetBytes)} is out of reach of dependency swaps alone. Taking the two structural
-estimates (#1, #2) and the measured swaps (less serde-wasm-bindgen, already in #1) off today's
-total leaves about **${kib(size.totalGzip - est(serdeRaw) - est(fmtRaw + Math.round(dataRaw * 0.5)) - ((measured("all") ?? 0) - (measured("noswb") ?? 0)))}**; reaching ${kib(size.budgetBytes)} on top of that
-needs our own driver code and the wasm-bindgen glue to shrink by well over half. A fallback worth
-weighing: keep the tested Rust core and write the thin browser shell (fetch, WebSocket, timers,
-event objects) in hand-written JS, so the wasm carries only the state machine.
+Taking #1 and #2 off today's total leaves about **${kib(left)}**, still
+${x(left / size.budgetBytes)} the ${kib(size.budgetBytes)} budget: reaching it also needs our own
+code and the wasm-bindgen glue to shrink by well over half. That is a rewrite of the shell and
+of the protocol decoding, not a dependency swap; the fallback worth weighing is a hand-written JS
+shell (fetch, WebSocket, timers, event objects) around the tested Rust core.
 `);
 }
 
@@ -579,7 +549,6 @@ md.push(`## How to run
 
 \`\`\`sh
 npm run bench                            # everything, ~5 min on 2 cores once built; writes BENCHMARKS.md
-BENCH_SIZE_VARIANTS=1 npm run bench      # also rebuild the throwaway size variants (+ several minutes)
 cargo run --release -p respoke-bench-herd -- --help   # the herd alone
 \`\`\`
 

@@ -11,8 +11,6 @@
 # Environment (all optional):
 #   RESPOKE_BENCH_API_ADDR / RESPOKE_BENCH_APP_ADDR  dev server ports (default 127.0.0.1:3231 / :8331)
 #   BENCH_SOCKETS (5000), BENCH_CONNECTS (60), BENCH_CYCLES (1000), BENCH_CLIENTS (10000)
-#   BENCH_SIZE_VARIANTS=1  also rebuild the throwaway size variants (scripts/bench/size-variants.sh,
-#                          several minutes) before writing the report
 #   BENCH_SKIP_SETUP=1     do not run scripts/setup.sh
 set -uo pipefail
 
@@ -73,10 +71,6 @@ CARGO_PROFILE_RELEASE_STRIP=false timeout 900 wasm-pack --quiet build --target w
   { tail -30 "$OUT/wasm-pack-names.log"; die "wasm-pack build (names)"; }
 
 # -- 1. size -----------------------------------------------------------------------------------
-if [[ "${BENCH_SIZE_VARIANTS:-0}" == 1 ]]; then
-  note "size variants (throwaway builds in /tmp)"
-  timeout 1800 bash scripts/bench/size-variants.sh || note "size variants failed; keeping the committed ones"
-fi
 note "1. size"
 timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --names-pkg "$OUT/pkg-names" --json "$OUT/size.json" || die "size"
 
