@@ -7,10 +7,9 @@
 
 use crate::prelude::*;
 
-use alloc::collections::BTreeMap;
 use core::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
@@ -59,6 +58,55 @@ impl fmt::Display for Method {
     }
 }
 
+/// Header fields of a Sails request or response, sorted by name; serialized as a JSON object.
+/// A sorted `Vec` (a few entries) rather than a map: one tree type less in the client's wasm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// Sets `name` (exact match) to `value`.
+    pub fn insert(&mut self, name: String, value: String) {
+        match self.0.binary_search_by(|(n, _)| n.cmp(&name)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (name, value)),
+        }
+    }
+
+    /// The value of `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fields, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// No fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(fields: I) -> Headers {
+        let mut headers = Headers::default();
+        for (name, value) in fields {
+            headers.insert(name, value);
+        }
+        headers
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 /// One Sails request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -69,7 +117,7 @@ pub struct Request {
     /// The request body (`data`, or `params` from older clients); `{}` when absent.
     pub data: Value,
     /// Request headers (`App-Token`, `Respoke-SDK`, ...).
-    pub headers: BTreeMap<String, String>,
+    pub headers: Headers,
 }
 
 /// The JSON envelope, field order as respoke.js writes it.
@@ -77,7 +125,7 @@ pub struct Request {
 struct Envelope<'a> {
     url: &'a str,
     data: &'a Value,
-    headers: &'a BTreeMap<String, String>,
+    headers: &'a Headers,
 }
 
 impl Request {
@@ -87,7 +135,7 @@ impl Request {
             method,
             url: url.into(),
             data: Value::Object(Map::new()),
-            headers: BTreeMap::new(),
+            headers: Headers::default(),
         }
     }
 
@@ -170,7 +218,7 @@ impl Request {
                     (k, v)
                 })
                 .collect(),
-            _ => BTreeMap::new(),
+            _ => Headers::default(),
         };
         Ok(Request {
             method,
@@ -188,10 +236,7 @@ impl Request {
 
     /// A header by name, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 }
 
@@ -222,7 +267,7 @@ pub struct Response {
     /// The body; never `null` on the wire (`{}` instead).
     pub body: Value,
     /// Response headers.
-    pub headers: BTreeMap<String, String>,
+    pub headers: Headers,
     /// The HTTP status. Legacy responses carry none: parsing reports 200, or 500 when
     /// `body.error` is set.
     pub status_code: u16,
@@ -232,7 +277,7 @@ pub struct Response {
 #[derive(Serialize)]
 struct WireResponse<'a> {
     body: &'a Value,
-    headers: &'a BTreeMap<String, String>,
+    headers: &'a Headers,
     #[serde(rename = "statusCode")]
     status_code: u16,
 }
@@ -246,7 +291,7 @@ impl Response {
             } else {
                 body
             },
-            headers: BTreeMap::new(),
+            headers: Headers::default(),
             status_code,
         }
     }
@@ -336,7 +381,7 @@ impl Response {
                             (k.clone(), v)
                         })
                         .collect(),
-                    _ => BTreeMap::new(),
+                    _ => Headers::default(),
                 };
                 let mut response = Response::new(status_code, body);
                 response.headers = headers;

@@ -11,8 +11,6 @@ use respoke_protocol::sails::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use alloc::collections::BTreeSet;
-
 use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
 
 use super::backoff::Rng;
@@ -23,6 +21,35 @@ use super::retry_after::parse_retry_after;
 use super::time::Instant;
 use super::timer::{Timer, Timers};
 use super::token::{Token, TokenLedger};
+
+/// A small sorted set of names (groups joined, endpoints observed): a sorted `Vec`, which
+/// iterates like a `BTreeSet` and costs far less code in the wasm than another tree.
+#[derive(Debug, Clone, Default)]
+struct Names(Vec<String>);
+
+impl Names {
+    fn extend(&mut self, names: &[String]) {
+        for name in names {
+            if let Err(at) = self.0.binary_search(name) {
+                self.0.insert(at, name.clone());
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Ok(at) = self.0.binary_search_by(|n| n.as_str().cmp(name)) {
+            self.0.remove(at);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> core::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+}
 
 /// Identifies one HTTP request or `getToken` call. Answers carrying another id are stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -507,9 +534,9 @@ pub struct Machine {
     /// The presence the app set (`{type, show?, status?}`), restored after every connect.
     presence: Option<Value>,
     /// Groups joined, restored after every connect.
-    joined: BTreeSet<String>,
+    joined: Names,
     /// Endpoints whose presence the app observes, restored after every connect.
-    observed: BTreeSet<String>,
+    observed: Names,
 }
 
 impl Machine {
@@ -535,8 +562,8 @@ impl Machine {
             not_before: None,
             calls: Calls::default(),
             presence: None,
-            joined: BTreeSet::new(),
-            observed: BTreeSet::new(),
+            joined: Names::default(),
+            observed: Names::default(),
         }
     }
 
@@ -926,7 +953,7 @@ impl Machine {
     /// `post /v1/presenceobservers`: receive `presence` events of these endpoints; restored
     /// after every reconnect.
     pub fn observe_presence(&mut self, now: Instant, endpoint_ids: &[String]) -> CallId {
-        self.observed.extend(endpoint_ids.iter().cloned());
+        self.observed.extend(endpoint_ids);
         let data = json!({ "endpointList": endpoint_ids });
         let url = "/v1/presenceobservers".into();
         self.submit(now, Method::Post, url, data, Effect::None)
@@ -1020,7 +1047,7 @@ impl Machine {
             Err(error) => Err(CallError::new("REQUEST_FAILED", error.to_string())),
         };
         if let (Ok(_), Effect::Joined(groups)) = (&result, &flight.call.effect) {
-            self.joined.extend(groups.iter().cloned());
+            self.joined.extend(groups);
         }
         self.settle(&flight.call, result);
         self.arm_calls_timer();
