@@ -2,20 +2,18 @@
 
 use crate::prelude::*;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::json::{self, Value};
 
 use crate::error::ProtocolError;
 use crate::packet::{excerpt, Packet};
 use crate::read;
 
 /// The decoded data of a socket.io 0.9 event: a name and its arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventData {
     /// The event name (`post`, `get`, `message`, `presence`, ...).
     pub name: String,
     /// The arguments; socket.io 0.9 omits the key when there are none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<Value>,
 }
 
@@ -31,7 +29,7 @@ impl EventData {
     /// Parses the raw data of an event packet. A missing or `null` `args` is an empty list.
     pub fn parse(data: &str) -> Result<EventData, ProtocolError> {
         let bad = |what: &str| ProtocolError::MalformedEvent(format!("{what}: {}", excerpt(data)));
-        let Ok(Value::Object(mut map)) = serde_json::from_str(data) else {
+        let Ok(Value::Object(mut map)) = Value::parse(data) else {
             return Err(bad("not a JSON object"));
         };
         let name = read::required_string(&map, "name").map_err(|e| bad(&e))?;
@@ -45,8 +43,14 @@ impl EventData {
 
     /// The JSON text, `name` first as socket.io writes it.
     pub fn encode(&self) -> String {
-        // Serializing a struct of a String and a Vec<Value> cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+        let mut out = String::from("{\"name\":");
+        json::write_string(&mut out, &self.name);
+        if !self.args.is_empty() {
+            out.push_str(",\"args\":");
+            json::write_array(&mut out, &self.args);
+        }
+        out.push('}');
+        out
     }
 }
 
@@ -56,7 +60,7 @@ pub fn parse_ack_args(args: &str) -> Result<Vec<Value>, ProtocolError> {
         return Ok(Vec::new());
     }
     // Parsed as one Value, like every JSON the client reads (see `crate::read`).
-    match serde_json::from_str(args) {
+    match Value::parse(args) {
         Ok(Value::Array(values)) => Ok(values),
         Ok(_) => Err(ProtocolError::MalformedAck(format!(
             "not an array: {}",
@@ -74,7 +78,9 @@ pub fn encode_ack_args(args: &[Value]) -> String {
     if args.is_empty() {
         String::new()
     } else {
-        serde_json::to_string(args).unwrap_or_default()
+        let mut out = String::new();
+        json::write_array(&mut out, args);
+        out
     }
 }
 
@@ -109,7 +115,6 @@ impl Packet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn event_name_first() {

@@ -31,9 +31,18 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
+/// In unit tests: `serde_json::json!` syntax, giving a [`json::Value`].
+#[cfg(test)]
+macro_rules! json {
+    ($($t:tt)+) => {
+        $crate::json::Value::from(serde_json::json!($($t)+))
+    };
+}
+
 pub mod error;
 pub mod event;
 pub mod handshake;
+pub mod json;
 pub mod packet;
 pub mod push;
 pub mod query;

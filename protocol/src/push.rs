@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
 use crate::event::EventData;
+use crate::json;
 use crate::packet::{excerpt, Packet};
 use crate::query::encode_component;
 use crate::read;
@@ -82,8 +83,11 @@ pub trait Validate {
 /// Parses and validates a request body. On failure the error is the 400 body to answer with:
 /// `{"error": "Validation Error.", "validationErrors": {"<field>": "<problem>"}}` (a shape
 /// problem is reported under `body`).
-pub fn parse_body<T: DeserializeOwned + Validate>(data: &Value) -> Result<T, ErrorBody> {
-    let parsed = T::deserialize(data).map_err(|e| {
+pub fn parse_body<T: DeserializeOwned + Validate>(
+    data: &(impl Clone + Into<Value>),
+) -> Result<T, ErrorBody> {
+    let data: Value = data.clone().into();
+    let parsed = T::deserialize(&data).map_err(|e| {
         let mut errors = Map::new();
         errors.insert("body".into(), Value::String(excerpt(&e.to_string())));
         validation_error(errors)
@@ -201,6 +205,27 @@ impl SendMessage {
             request_connection_reply: None,
             push: None,
         }
+    }
+
+    /// The body as the serde derive writes it (`None` fields left out), built without serde
+    /// for the client.
+    pub fn to_json(&self) -> json::Value {
+        let mut map = json::Map::new();
+        map.insert("to", self.to.as_str().into());
+        map.insert("message", self.message.as_str().into());
+        if let Some(cc_self) = self.cc_self {
+            map.insert("ccSelf", cc_self.into());
+        }
+        if let Some(to_connection) = &self.to_connection {
+            map.insert("toConnection", to_connection.into());
+        }
+        if let Some(reply) = self.request_connection_reply {
+            map.insert("requestConnectionReply", reply.into());
+        }
+        if let Some(push) = self.push {
+            map.insert("push", push.into());
+        }
+        json::Value::Object(map)
     }
 }
 
@@ -541,13 +566,13 @@ pub struct PresenceEvent {
     pub header: PresenceHeader,
     /// The presence value (any JSON; `null` when absent).
     #[serde(rename = "type")]
-    pub presence: Value,
+    pub presence: json::Value,
     /// `show`, when the connection set one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub show: Option<Value>,
+    pub show: Option<json::Value>,
     /// `status`, when the connection set one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Value>,
+    pub status: Option<json::Value>,
 }
 
 impl PresenceEvent {
@@ -565,18 +590,18 @@ impl PresenceEvent {
                 from_connection: from_connection.into(),
                 kind: Some(EVENT_PRESENCE.into()),
             },
-            presence: presence.kind,
-            show: presence.show,
-            status: presence.status,
+            presence: presence.kind.into(),
+            show: presence.show.map(Into::into),
+            status: presence.status.map(Into::into),
         }
     }
 
     /// The presence part (`type`, `show`, `status`).
     pub fn presence(&self) -> Presence {
         Presence {
-            kind: self.presence.clone(),
-            show: self.show.clone(),
-            status: self.status.clone(),
+            kind: self.presence.clone().into(),
+            show: self.show.clone().map(Into::into),
+            status: self.status.clone().map(Into::into),
         }
     }
 }
@@ -724,7 +749,7 @@ pub struct SignalEvent {
 // leniently; a payload that is not an object is an error.
 
 impl MessageEvent {
-    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
         let p = read::object(payload, "payload")?;
         let h = read::required_object(p, "header")?;
         Ok(PushEvent::Message(MessageEvent {
@@ -741,7 +766,7 @@ impl MessageEvent {
 }
 
 impl PresenceEvent {
-    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
         let p = read::object(payload, "payload")?;
         let h = read::required_object(p, "header")?;
         Ok(PushEvent::Presence(PresenceEvent {
@@ -759,7 +784,7 @@ impl PresenceEvent {
 }
 
 impl MembershipEvent {
-    fn from_payload(payload: &Value) -> Result<MembershipEvent, String> {
+    fn from_payload(payload: &json::Value) -> Result<MembershipEvent, String> {
         let p = read::object(payload, "payload")?;
         let h = read::required_object(p, "header")?;
         Ok(MembershipEvent {
@@ -774,7 +799,7 @@ impl MembershipEvent {
 }
 
 impl PubSubEvent {
-    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
         let p = read::object(payload, "payload")?;
         let h = read::required_object(p, "header")?;
         Ok(PushEvent::PubSub(PubSubEvent {
@@ -791,7 +816,7 @@ impl PubSubEvent {
 }
 
 impl SignalEvent {
-    fn from_payload(payload: &Value) -> Result<PushEvent, String> {
+    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
         let p = read::object(payload, "payload")?;
         let h = read::required_object(p, "header")?;
         Ok(PushEvent::Signal(SignalEvent {
@@ -852,7 +877,7 @@ impl PushEvent {
 
     /// `{"name": ..., "args": [payload]}`.
     pub fn to_event_data(&self) -> EventData {
-        EventData::new(self.name(), vec![self.payload()])
+        EventData::new(self.name(), vec![self.payload().into()])
     }
 
     /// The event's JSON text `{"name":...,"args":[payload]}`, fields in the order of the
@@ -889,15 +914,15 @@ impl PushEvent {
     /// (other names); an error when the name is known but the payload is not its shape.
     pub fn from_event_data(event: &EventData) -> Result<Option<PushEvent>, ProtocolError> {
         let decode = match event.name.as_str() {
-            EVENT_MESSAGE => MessageEvent::from_payload as fn(&Value) -> _,
+            EVENT_MESSAGE => MessageEvent::from_payload as fn(&json::Value) -> _,
             EVENT_PRESENCE => PresenceEvent::from_payload,
-            EVENT_JOIN => |p: &Value| MembershipEvent::from_payload(p).map(PushEvent::Join),
-            EVENT_LEAVE => |p: &Value| MembershipEvent::from_payload(p).map(PushEvent::Leave),
+            EVENT_JOIN => |p: &json::Value| MembershipEvent::from_payload(p).map(PushEvent::Join),
+            EVENT_LEAVE => |p: &json::Value| MembershipEvent::from_payload(p).map(PushEvent::Leave),
             EVENT_PUBSUB => PubSubEvent::from_payload,
             EVENT_SIGNAL => SignalEvent::from_payload,
             _ => return Ok(None),
         };
-        decode(event.args.first().unwrap_or(&Value::Null))
+        decode(event.args.first().unwrap_or(&json::Value::Null))
             .map(Some)
             .map_err(|e| {
                 ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
@@ -917,7 +942,6 @@ impl PushEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn message_wire_shape() {
@@ -1051,7 +1075,7 @@ mod tests {
         assert_eq!(s.presence, Presence::new("away"));
         let s: SetPresence =
             parse_body(&json!({"presence": {"type": [1], "status": "on the bridge"}})).unwrap();
-        assert_eq!(s.presence.status, Some(json!("on the bridge")));
+        assert_eq!(s.presence.status, Some(serde_json::json!("on the bridge")));
 
         let o: PresenceObservers = parse_body(&json!({"endpointList": ["kirk"]})).unwrap();
         assert_eq!(o.endpoint_list, ["kirk"]);
@@ -1090,24 +1114,31 @@ mod tests {
 
     #[test]
     fn presence_resolution_follows_respoke_js() {
-        let v = |s: &str| json!(s);
+        let v = |s: &str| serde_json::json!(s);
         assert_eq!(resolve_presence([]), v("unavailable"));
         assert_eq!(
             resolve_presence(&[v("unavailable"), v("away"), v("available")]),
             v("available")
         );
         assert_eq!(resolve_presence(&[v("xa"), v("chat")]), v("chat"));
-        assert_eq!(resolve_presence(&[json!({"x": 1}), v("dnd")]), v("dnd"));
-        assert_eq!(resolve_presence(&[json!(3), json!(4)]), json!(3));
-        let observed: ObservedPresence = serde_json::from_value(json!({
+        assert_eq!(
+            resolve_presence(&[serde_json::json!({"x": 1}), v("dnd")]),
+            v("dnd")
+        );
+        assert_eq!(
+            resolve_presence(&[serde_json::json!(3), serde_json::json!(4)]),
+            serde_json::json!(3)
+        );
+        let observed: ObservedPresence = serde_json::from_value(serde_json::json!({
             "endpointId": "kirk",
             "connectionStates": {"C1": {"type": "away"}, "C2": {"type": "available"}}
         }))
         .unwrap();
         assert_eq!(observed.resolved(), v("available"));
-        let empty: ObservedPresence =
-            serde_json::from_value(json!({"endpointId": "kirk", "connectionStates": null}))
-                .unwrap();
+        let empty: ObservedPresence = serde_json::from_value(
+            serde_json::json!({"endpointId": "kirk", "connectionStates": null}),
+        )
+        .unwrap();
         assert_eq!(empty.resolved(), v("unavailable"));
     }
 

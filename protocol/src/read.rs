@@ -7,20 +7,17 @@
 
 use crate::prelude::*;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// A JSON object, or an error naming `what`.
-pub fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+pub fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map, String> {
     value
         .as_object()
         .ok_or_else(|| format!("{what} is not an object"))
 }
 
 /// A nested object that must be present.
-pub fn required_object<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-) -> Result<&'a Map<String, Value>, String> {
+pub fn required_object<'a>(map: &'a Map, key: &str) -> Result<&'a Map, String> {
     match map.get(key) {
         None => Err(format!("missing {key}")),
         Some(value) => object(value, key),
@@ -32,7 +29,7 @@ fn not_a_string(key: &str) -> String {
 }
 
 /// A string that must be present (not `null`).
-pub fn required_string(map: &Map<String, Value>, key: &str) -> Result<String, String> {
+pub fn required_string(map: &Map, key: &str) -> Result<String, String> {
     match map.get(key) {
         None => Err(format!("missing {key}")),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -41,7 +38,7 @@ pub fn required_string(map: &Map<String, Value>, key: &str) -> Result<String, St
 }
 
 /// A string; absent reads as `default`, `null` is an error.
-pub fn string_or(map: &Map<String, Value>, key: &str, default: &str) -> Result<String, String> {
+pub fn string_or(map: &Map, key: &str, default: &str) -> Result<String, String> {
     match map.get(key) {
         None => Ok(default.to_owned()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -50,18 +47,18 @@ pub fn string_or(map: &Map<String, Value>, key: &str, default: &str) -> Result<S
 }
 
 /// A string; absent reads as `""`, `null` is an error.
-pub fn string(map: &Map<String, Value>, key: &str) -> Result<String, String> {
+pub fn string(map: &Map, key: &str) -> Result<String, String> {
     string_or(map, key, "")
 }
 
 /// A string; absent or `null` read as `""` (respoke.js leaves `undefined` fields out, an app
 /// may set `null`).
-pub fn string_or_null(map: &Map<String, Value>, key: &str) -> Result<String, String> {
+pub fn string_or_null(map: &Map, key: &str) -> Result<String, String> {
     Ok(opt_string(map, key)?.unwrap_or_default())
 }
 
 /// An optional string; absent or `null` read as `None`.
-pub fn opt_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+pub fn opt_string(map: &Map, key: &str) -> Result<Option<String>, String> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -70,26 +67,22 @@ pub fn opt_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>,
 }
 
 /// Any JSON value; absent reads as `null`.
-pub fn any(map: &Map<String, Value>, key: &str) -> Value {
+pub fn any(map: &Map, key: &str) -> Value {
     map.get(key).cloned().unwrap_or(Value::Null)
 }
 
 /// Any JSON value; absent or `null` read as `None`.
-pub fn opt_any(map: &Map<String, Value>, key: &str) -> Option<Value> {
+pub fn opt_any(map: &Map, key: &str) -> Option<Value> {
     map.get(key).filter(|v| !v.is_null()).cloned()
 }
 
 /// Unix milliseconds, leniently: an integer; a float (truncated, `0` outside `[0, 1e18)`);
 /// digits in a string (`0` when not a number); absent or `null` read as `0`. Booleans,
 /// arrays and objects are errors.
-pub fn millis(map: &Map<String, Value>, key: &str) -> Result<u64, String> {
+pub fn millis(map: &Map, key: &str) -> Result<u64, String> {
     Ok(match map.get(key) {
         None | Some(Value::Null) => 0,
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
-            (Some(n), _) => n,
-            (None, Some(f)) if (0.0..1e18).contains(&f) => f as u64,
-            _ => 0,
-        },
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.truncated_below_1e18()).unwrap_or(0),
         Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
         Some(_) => return Err(format!("{key} is not a timestamp")),
     })
@@ -98,9 +91,8 @@ pub fn millis(map: &Map<String, Value>, key: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn map(value: Value) -> Map<String, Value> {
+    fn map(value: Value) -> Map {
         value.as_object().cloned().unwrap()
     }
 
@@ -127,11 +119,11 @@ mod tests {
         assert_eq!(any(&m, "absent"), Value::Null);
         assert_eq!(any(&m, "v"), json!([1]));
         assert_eq!(opt_any(&m, "n"), None);
-        assert_eq!(opt_any(&m, "o"), Some(json!({"a": 1})));
+        assert_eq!(opt_any(&m, "o").unwrap(), json!({"a": 1}));
         assert!(required_object(&m, "o").is_ok());
         assert!(required_object(&m, "v").is_err());
         assert!(required_object(&m, "absent").is_err());
-        assert!(object(&json!("x"), "payload").is_err());
+        assert!(object(&Value::from("x"), "payload").is_err());
     }
 
     #[test]

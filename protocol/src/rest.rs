@@ -182,27 +182,29 @@ impl ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn token_request_ttl_number_or_string() {
         let r: TokenRequest = serde_json::from_value(
-            json!({"appId": "A", "endpointId": "E", "roleId": "R", "ttl": 60}),
+            serde_json::json!({"appId": "A", "endpointId": "E", "roleId": "R", "ttl": 60}),
         )
         .unwrap();
         assert_eq!(r.ttl, Some(60));
         assert_eq!(r.role_id.as_deref(), Some("R"));
-        let r: TokenRequest =
-            serde_json::from_value(json!({"appId": "A", "endpointId": "E", "ttl": "21600"}))
-                .unwrap();
+        let r: TokenRequest = serde_json::from_value(
+            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": "21600"}),
+        )
+        .unwrap();
         assert_eq!(r.ttl, Some(21600));
         assert!(r.validation_errors().is_none());
-        let r: TokenRequest =
-            serde_json::from_value(json!({"appId": "A", "endpointId": "E", "ttl": 30.0})).unwrap();
+        let r: TokenRequest = serde_json::from_value(
+            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": 30.0}),
+        )
+        .unwrap();
         assert_eq!(r.ttl, Some(30));
-        assert!(serde_json::from_value::<TokenRequest>(json!({"ttl": "x"})).is_err());
-        assert!(serde_json::from_value::<TokenRequest>(json!({"ttl": -1})).is_err());
-        let r: TokenRequest = serde_json::from_value(json!({})).unwrap();
+        assert!(serde_json::from_value::<TokenRequest>(serde_json::json!({"ttl": "x"})).is_err());
+        assert!(serde_json::from_value::<TokenRequest>(serde_json::json!({"ttl": -1})).is_err());
+        let r: TokenRequest = serde_json::from_value(serde_json::json!({})).unwrap();
         let errors = r.validation_errors().unwrap();
         assert!(errors.get("appId").is_some() && errors.get("endpointId").is_some());
         assert_eq!(
@@ -213,7 +215,7 @@ mod tests {
                 ttl: Some(5)
             })
             .unwrap(),
-            json!({"appId": "A", "endpointId": "E", "ttl": 5})
+            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": 5})
         );
     }
 
@@ -247,21 +249,21 @@ mod tests {
         .unwrap();
         assert_eq!(
             body,
-            json!({"message": "Authorization successful", "token": "X"})
+            serde_json::json!({"message": "Authorization successful", "token": "X"})
         );
         let err = ErrorBody {
             error: "Validation Error.".into(),
-            validation_errors: Some(json!({"a": "b"})),
+            validation_errors: Some(serde_json::json!({"a": "b"})),
         };
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
-            json!({"error": "Validation Error.", "validationErrors": {"a": "b"}})
+            serde_json::json!({"error": "Validation Error.", "validationErrors": {"a": "b"}})
         );
         assert_eq!(
             serde_json::to_value(ErrorBody::new("x")).unwrap(),
-            json!({"error": "x"})
+            serde_json::json!({"error": "x"})
         );
-        let t: TokenResponse = serde_json::from_value(json!({"appId":"A","endpointId":"E","createTime":1,"expiryTime":2,"id":"I","tokenId":"I"})).unwrap();
+        let t: TokenResponse = serde_json::from_value(serde_json::json!({"appId":"A","endpointId":"E","createTime":1,"expiryTime":2,"id":"I","tokenId":"I"})).unwrap();
         assert_eq!(t.role_id, None);
     }
 }

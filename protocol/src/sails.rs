@@ -10,7 +10,8 @@ use crate::prelude::*;
 use core::fmt;
 
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+
+use crate::json::{self, Map, Value};
 
 use crate::error::ProtocolError;
 use crate::event::{encode_ack_args, parse_ack_args, EventData};
@@ -89,6 +90,20 @@ impl Headers {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Appends the fields as a JSON object.
+    pub fn write(&self, out: &mut String) {
+        out.push('{');
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(out, name);
+            out.push(':');
+            json::write_string(out, value);
+        }
+        out.push('}');
+    }
 }
 
 impl FromIterator<(String, String)> for Headers {
@@ -120,14 +135,6 @@ pub struct Request {
     pub headers: Headers,
 }
 
-/// The JSON envelope, field order as respoke.js writes it.
-#[derive(Serialize)]
-struct Envelope<'a> {
-    url: &'a str,
-    data: &'a Value,
-    headers: &'a Headers,
-}
-
 impl Request {
     /// A request with an empty body and no headers.
     pub fn new(method: Method, url: impl Into<String>) -> Request {
@@ -140,8 +147,8 @@ impl Request {
     }
 
     /// Sets the body.
-    pub fn with_data(mut self, data: Value) -> Request {
-        self.data = data;
+    pub fn with_data(mut self, data: impl Into<Value>) -> Request {
+        self.data = data.into();
         self
     }
 
@@ -153,12 +160,15 @@ impl Request {
 
     /// The JSON text of the envelope `{"url","data","headers"}`: the event's one argument.
     pub fn envelope_json(&self) -> String {
-        serde_json::to_string(&Envelope {
-            url: &self.url,
-            data: &self.data,
-            headers: &self.headers,
-        })
-        .unwrap_or_default()
+        // Field order as respoke.js writes it.
+        let mut out = String::from("{\"url\":");
+        json::write_string(&mut out, &self.url);
+        out.push_str(",\"data\":");
+        self.data.write(&mut out);
+        out.push_str(",\"headers\":");
+        self.headers.write(&mut out);
+        out.push('}');
+        out
     }
 
     /// The event data `{"name":"<verb>","args":["<envelope as a JSON string>"]}`.
@@ -181,7 +191,7 @@ impl Request {
             ProtocolError::MalformedRequest(format!("{:?} is not a verb", excerpt(&event.name)))
         })?;
         let envelope = match event.args.first() {
-            Some(Value::String(text)) => serde_json::from_str::<Value>(text).map_err(|e| {
+            Some(Value::String(text)) => Value::parse(text).map_err(|e| {
                 ProtocolError::MalformedRequest(format!("envelope is not JSON: {e}"))
             })?,
             Some(value @ Value::Object(_)) => value.clone(),
@@ -273,18 +283,10 @@ pub struct Response {
     pub status_code: u16,
 }
 
-/// The 0.10 ack argument, field order as Sails writes it.
-#[derive(Serialize)]
-struct WireResponse<'a> {
-    body: &'a Value,
-    headers: &'a Headers,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-}
-
 impl Response {
     /// A response with `status_code` and `body` (`null` becomes `{}`), no headers.
-    pub fn new(status_code: u16, body: Value) -> Response {
+    pub fn new(status_code: u16, body: impl Into<Value>) -> Response {
+        let body = body.into();
         Response {
             body: if body.is_null() {
                 Value::Object(Map::new())
@@ -297,14 +299,14 @@ impl Response {
     }
 
     /// 200 with `body`.
-    pub fn ok(body: Value) -> Response {
+    pub fn ok(body: impl Into<Value>) -> Response {
         Response::new(200, body)
     }
 
     /// `status_code` with `{"error": message}`.
     pub fn error(status_code: u16, message: impl Into<String>) -> Response {
         let mut body = Map::new();
-        body.insert("error".into(), Value::String(message.into()));
+        body.insert("error", Value::String(message.into()));
         Response::new(status_code, Value::Object(body))
     }
 
@@ -331,17 +333,17 @@ impl Response {
             &self.body
         };
         if legacy {
-            encode_ack_args(&[Value::String(body.to_string())])
+            encode_ack_args(&[Value::String(body.encode())])
         } else {
-            let wire = WireResponse {
-                body,
-                headers: &self.headers,
-                status_code: self.status_code,
-            };
-            match serde_json::to_value(&wire) {
-                Ok(value) => encode_ack_args(&[value]),
-                Err(_) => String::new(),
-            }
+            // The 0.10 ack argument, field order as Sails writes it.
+            let mut out = String::from("[{\"body\":");
+            body.write(&mut out);
+            out.push_str(",\"headers\":");
+            self.headers.write(&mut out);
+            out.push_str(",\"statusCode\":");
+            out.push_str(&json::u64_to_text(u64::from(self.status_code)));
+            out.push_str("}]");
+            out
         }
     }
 
@@ -390,7 +392,7 @@ impl Response {
         }
         let body = match first {
             Value::String(text) => {
-                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+                Value::parse(text).unwrap_or_else(|_| Value::String(text.clone()))
             }
             other => other.clone(),
         };
@@ -405,7 +407,6 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn encodes_the_string_argument_event() {

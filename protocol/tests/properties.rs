@@ -192,7 +192,7 @@ proptest! {
         headers in prop::collection::btree_map(".{1,8}", ".*", 0..4),
         ack_id in any::<u64>(),
     ) {
-        let request = Request { method, url, data, headers: headers.into_iter().collect::<Headers>() };
+        let request = Request { method, url, data: data.into(), headers: headers.into_iter().collect::<Headers>() };
         let packet = Packet::decode(&request.to_packet(ack_id).encode()).unwrap();
         prop_assert_eq!(packet.id(), Some(ack_id));
         let event = packet.event_data().unwrap().unwrap();

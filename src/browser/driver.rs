@@ -19,6 +19,8 @@ use super::http;
 use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
 use super::socket::Socket;
+use respoke_protocol::json::Value;
+
 use crate::core::{
     CallError, CallId, Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, Method,
     RequestId, State, TokenCallbackError, Wake,
@@ -65,11 +67,11 @@ pub struct Settle {
 /// What the app asked for.
 pub enum CallOp {
     /// `request(method, url, data)`.
-    Request(Method, String, serde_json::Value),
+    Request(Method, String, Value),
     /// `sendMessage({to, message})`.
     SendMessage(String, String),
     /// `setPresence(presence)`.
-    SetPresence(serde_json::Value),
+    SetPresence(Value),
     /// `join(group)`.
     Join(String),
     /// `leave(group)`.
@@ -235,7 +237,7 @@ impl Driver {
         self.arm_timer();
     }
 
-    fn settle(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
+    fn settle(&mut self, id: CallId, result: Result<Value, CallError>) {
         let Some(settle) = self.calls.remove(id) else {
             return;
         };

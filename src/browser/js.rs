@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 
 use super::driver::Listeners;
 use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
+use respoke_protocol::json::Value;
 
 /// The names `listen` accepts.
 pub const EVENT_NAMES: [&str; 11] = [
@@ -81,24 +82,20 @@ pub fn token_error(error: &JsValue) -> TokenCallbackError {
 
 /// A core event as the JS object the `.d.ts` describes (plain objects, numbers).
 pub fn event_to_js(event: &Event) -> JsValue {
-    to_js(event)
+    to_js(&event.to_json())
 }
 
-/// Anything serializable (an answer body, the stats) as a plain JS value: serialized to JSON
-/// text and parsed by the browser's `JSON.parse`, which is smaller than a serializer of our own.
-pub fn to_js(value: &impl serde::Serialize) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .unwrap_or(JsValue::UNDEFINED)
+/// A JSON value (an answer body, the stats, an event) as a plain JS value: written as JSON
+/// text and read by the browser's `JSON.parse`, which costs the wasm nothing.
+pub fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.encode()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A JS value the app handed in, as JSON (`JSON.stringify`, then parsed); `None` if it is
-/// not JSON-serializable (a function, a BigInt, a cycle). Always parsed as a `Value` (one
-/// deserializer in the wasm, not one per type).
-pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
+/// not JSON-serializable (a function, a BigInt, a cycle).
+pub fn from_js(value: &JsValue) -> Option<Value> {
     let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    Value::parse(&text).ok()
 }
 
 #[derive(Default)]

@@ -21,6 +21,7 @@ use wasm_bindgen::JsCast;
 use crate::core::{BackoffConfig, Config, Credentials, Machine, Method, TokenSource};
 use driver::{CallOp, Hooks, Input, Settle};
 use js::{as_function, respoke_error, Shared, EVENT_NAMES};
+use respoke_protocol::json::{Map, Value};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_API: &'static str = include_str!("../api.d.ts");
@@ -105,7 +106,7 @@ impl Client {
             return rejected("request: url must be a path such as /v1/messages");
         };
         let data = if data.is_undefined() || data.is_null() {
-            serde_json::Value::Object(serde_json::Map::new())
+            Value::Object(Map::new())
         } else {
             match js::from_js(&data) {
                 Some(value) => value,
@@ -172,10 +173,10 @@ impl Client {
     #[wasm_bindgen(js_name = observePresence, skip_typescript)]
     pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
         let ids = match js::from_js(&endpoint_ids) {
-            Some(serde_json::Value::Array(ids)) => ids
+            Some(Value::Array(ids)) => ids
                 .into_iter()
                 .map(|id| match id {
-                    serde_json::Value::String(id) => Some(id),
+                    Value::String(id) => Some(id),
                     _ => None,
                 })
                 .collect::<Option<Vec<String>>>(),
@@ -190,16 +191,13 @@ impl Client {
     /// Counters since `connect`.
     #[wasm_bindgen(skip_typescript)]
     pub fn stats(&self) -> JsValue {
-        js::to_js(&self.shared.stats())
+        js::to_js(&self.shared.stats().to_json())
     }
 
     /// Current state.
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn state(&self) -> String {
-        match serde_json::to_value(self.shared.state()) {
-            Ok(serde_json::Value::String(state)) => state,
-            _ => String::new(),
-        }
+        self.shared.state().as_str().to_owned()
     }
 
     /// endpointId of the live connection.

@@ -16,19 +16,17 @@ use crate::prelude::*;
 
 use alloc::collections::VecDeque;
 
+use respoke_protocol::json::Value;
 use respoke_protocol::sails::Method;
-use serde::Serialize;
-use serde_json::Value;
 
 use super::time::Instant;
 
 /// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallId(pub u64);
 
 /// Why a request did not get an answer body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
     /// Stable code: `REQUEST_FAILED`, `REQUEST_TIMEOUT`, `DISCONNECTED`, `QUEUE_FULL`,
     /// `QUEUE_TIMEOUT`, `CLOSED`, `FAILED`, `INVALID_ARGUMENT`.
@@ -36,7 +34,6 @@ pub struct CallError {
     /// Human-readable.
     pub message: String,
     /// The answer's status code, for `REQUEST_FAILED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
 }
 

@@ -6,10 +6,10 @@ use crate::prelude::*;
 use alloc::collections::VecDeque;
 
 use respoke_protocol::handshake::{Handshake, HandshakeQuery};
+use respoke_protocol::json::{Map, Value};
+use respoke_protocol::obj;
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request, Response};
-use serde::Serialize;
-use serde_json::{json, Value};
 
 use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
 
@@ -206,8 +206,7 @@ pub enum Wake {
 }
 
 /// What a `waiting` client without a timer waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitingFor {
     /// The browser to come back online.
     Online,
@@ -226,8 +225,7 @@ pub const CLOCK_JUMP_MS: u64 = 10_000;
 pub const PROBE_PATH: &str = "/v1/ping";
 
 /// The public connection state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// Created, not started.
     Idle,
@@ -245,6 +243,18 @@ pub enum State {
 }
 
 impl State {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::Connected => "connected",
+            State::Waiting => "waiting",
+            State::Failed => "failed",
+            State::Closed => "closed",
+        }
+    }
+
     /// True for `failed` and `closed`: no request leaves the client in these states.
     pub fn is_terminal(self) -> bool {
         matches!(self, State::Failed | State::Closed)
@@ -252,8 +262,7 @@ impl State {
 }
 
 /// The step an attempt is at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// Fetching a tokenId from the app server.
     Token,
@@ -267,9 +276,32 @@ pub enum Phase {
     Register,
 }
 
+impl Phase {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Token => "token",
+            Phase::Session => "session",
+            Phase::Handshake => "handshake",
+            Phase::Socket => "socket",
+            Phase::Register => "register",
+        }
+    }
+}
+
+impl WaitingFor {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitingFor::Online => "online",
+            WaitingFor::Visible => "visible",
+            WaitingFor::Resume => "resume",
+        }
+    }
+}
+
 /// Counters since the client started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Attempts started.
     pub attempts: u32,
@@ -281,12 +313,22 @@ pub struct Stats {
     pub disconnects: u32,
 }
 
+impl Stats {
+    /// As the JS API shows them (`client.stats()`).
+    pub fn to_json(&self) -> Value {
+        obj! {
+            "attempts": self.attempts,
+            "tokensFetched": self.tokens_fetched,
+            "connects": self.connects,
+            "disconnects": self.disconnects,
+        }
+    }
+}
+
 /// What the app hears, drained with [`Machine::poll_event`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Registered with Respoke.
-    #[serde(rename_all = "camelCase")]
     Connect {
         /// Who Respoke says we are.
         endpoint_id: String,
@@ -296,7 +338,6 @@ pub enum Event {
         attempt: u32,
     },
     /// A live connection ended.
-    #[serde(rename_all = "camelCase")]
     Disconnect {
         /// Human-readable.
         reason: String,
@@ -306,7 +347,6 @@ pub enum Event {
         will_reconnect: bool,
     },
     /// An attempt is scheduled.
-    #[serde(rename_all = "camelCase")]
     Reconnecting {
         /// The attempt that starts after the delay (1-based).
         attempt: u32,
@@ -316,12 +356,10 @@ pub enum Event {
         cause: &'static str,
     },
     /// Terminal failure.
-    #[serde(rename_all = "camelCase")]
     Failed {
         /// Human-readable.
         reason: String,
         /// HTTP status, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         /// Stable code.
         code: &'static str,
@@ -329,29 +367,23 @@ pub enum Event {
         reauthenticate: bool,
     },
     /// The state or phase changed.
-    #[serde(rename_all = "camelCase")]
     State {
         /// New state.
         state: State,
         /// Previous state.
         previous: State,
         /// While connecting.
-        #[serde(skip_serializing_if = "Option::is_none")]
         phase: Option<Phase>,
         /// While connecting or waiting.
-        #[serde(skip_serializing_if = "Option::is_none")]
         attempt: Option<u32>,
         /// While waiting: ms until the next attempt.
-        #[serde(skip_serializing_if = "Option::is_none")]
         retry_in: Option<u64>,
         /// While waiting with no attempt scheduled: what the client waits for.
-        #[serde(skip_serializing_if = "Option::is_none")]
         waiting_for: Option<WaitingFor>,
         /// When, on the caller's clock.
         at: u64,
     },
     /// A 1:1 text message arrived.
-    #[serde(rename_all = "camelCase")]
     Message {
         /// Sender's endpointId.
         from: String,
@@ -363,7 +395,6 @@ pub enum Event {
         message: String,
     },
     /// An observed endpoint's presence changed (see `observe_presence`).
-    #[serde(rename_all = "camelCase")]
     Presence {
         /// Whose presence.
         from: String,
@@ -372,14 +403,11 @@ pub enum Event {
         /// The presence type, e.g. `"available"`.
         presence: Value,
         /// Optional `show`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         show: Option<Value>,
         /// Optional status text.
-        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<Value>,
     },
     /// A connection joined a group this client is in.
-    #[serde(rename_all = "camelCase")]
     Join {
         /// The group.
         group: String,
@@ -389,7 +417,6 @@ pub enum Event {
         connection_id: String,
     },
     /// A connection left a group this client is in.
-    #[serde(rename_all = "camelCase")]
     Leave {
         /// The group.
         group: String,
@@ -399,7 +426,6 @@ pub enum Event {
         connection_id: String,
     },
     /// A message published to a group this client is in.
-    #[serde(rename_all = "camelCase")]
     Pubsub {
         /// The group.
         group: String,
@@ -421,14 +447,12 @@ pub enum Event {
         result: Result<Value, CallError>,
     },
     /// Something went wrong; `retry` says whether the client goes on.
-    #[serde(rename_all = "camelCase")]
     Error {
         /// Stable code.
         code: &'static str,
         /// Human-readable; never contains a token.
         message: String,
         /// HTTP status, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         /// Whether the client will retry.
         retry: bool,
@@ -453,6 +477,151 @@ impl Event {
             Event::Pubsub { .. } => "pubsub",
             Event::Reply { .. } => "reply",
         }
+    }
+
+    /// The event object the app's listeners get (see `api.d.ts`): `type` is [`Event::name`],
+    /// fields in camelCase, absent options left out. `Reply` (settled by the shell) carries
+    /// only its id.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("type", self.name().into());
+        let mut set = |key: &str, value: Value| {
+            map.insert(key, value);
+        };
+        match self {
+            Event::Connect {
+                endpoint_id,
+                connection_id,
+                attempt,
+            } => {
+                set("endpointId", endpoint_id.into());
+                set("connectionId", connection_id.into());
+                set("attempt", (*attempt).into());
+            }
+            Event::Disconnect {
+                reason,
+                code,
+                will_reconnect,
+            } => {
+                set("reason", reason.into());
+                set("code", (*code).into());
+                set("willReconnect", (*will_reconnect).into());
+            }
+            Event::Reconnecting {
+                attempt,
+                delay_ms,
+                cause,
+            } => {
+                set("attempt", (*attempt).into());
+                set("delayMs", (*delay_ms).into());
+                set("cause", (*cause).into());
+            }
+            Event::Failed {
+                reason,
+                status,
+                code,
+                reauthenticate,
+            } => {
+                set("reason", reason.into());
+                if let Some(status) = status {
+                    set("status", (*status).into());
+                }
+                set("code", (*code).into());
+                set("reauthenticate", (*reauthenticate).into());
+            }
+            Event::State {
+                state,
+                previous,
+                phase,
+                attempt,
+                retry_in,
+                waiting_for,
+                at,
+            } => {
+                set("state", state.as_str().into());
+                set("previous", previous.as_str().into());
+                if let Some(phase) = phase {
+                    set("phase", phase.as_str().into());
+                }
+                if let Some(attempt) = attempt {
+                    set("attempt", (*attempt).into());
+                }
+                if let Some(retry_in) = retry_in {
+                    set("retryIn", (*retry_in).into());
+                }
+                if let Some(waiting_for) = waiting_for {
+                    set("waitingFor", waiting_for.as_str().into());
+                }
+                set("at", (*at).into());
+            }
+            Event::Message {
+                from,
+                from_connection,
+                timestamp,
+                message,
+            }
+            | Event::Pubsub {
+                from,
+                from_connection,
+                timestamp,
+                message,
+                ..
+            } => {
+                if let Event::Pubsub { group, .. } = self {
+                    set("group", group.into());
+                }
+                set("from", from.into());
+                set("fromConnection", from_connection.into());
+                set("timestamp", (*timestamp).into());
+                set("message", message.into());
+            }
+            Event::Presence {
+                from,
+                from_connection,
+                presence,
+                show,
+                status,
+            } => {
+                set("from", from.into());
+                set("fromConnection", from_connection.into());
+                set("presence", presence.clone());
+                if let Some(show) = show {
+                    set("show", show.clone());
+                }
+                if let Some(status) = status {
+                    set("status", status.clone());
+                }
+            }
+            Event::Join {
+                group,
+                endpoint_id,
+                connection_id,
+            }
+            | Event::Leave {
+                group,
+                endpoint_id,
+                connection_id,
+            } => {
+                set("group", group.into());
+                set("endpointId", endpoint_id.into());
+                set("connectionId", connection_id.into());
+            }
+            Event::Reply { id, .. } => set("id", id.0.into()),
+            Event::Error {
+                code,
+                message,
+                status,
+                retry,
+            } => {
+                set("code", (*code).into());
+                set("message", message.into());
+                if let Some(status) = status {
+                    set("status", (*status).into());
+                }
+                set("retry", (*retry).into());
+            }
+        }
+        Value::Object(map)
     }
 }
 
@@ -902,7 +1071,7 @@ impl Machine {
 
     /// `post /v1/messages`: a 1:1 text message to every connection of `to`.
     pub fn send_message(&mut self, now: Instant, to: &str, message: &str) -> CallId {
-        let data = serde_json::to_value(SendMessage::new(to, message)).unwrap_or(Value::Null);
+        let data = SendMessage::new(to, message).to_json();
         self.submit(now, Method::Post, "/v1/messages".into(), data, Effect::None)
     }
 
@@ -910,7 +1079,7 @@ impl Machine {
     /// `{type, show?, status?}`); remembered and restored after every reconnect.
     pub fn set_presence(&mut self, now: Instant, presence: Value) -> CallId {
         let presence = match presence {
-            Value::String(kind) => json!({ "type": kind }),
+            Value::String(kind) => obj! {"type": kind},
             Value::Object(map) if map.get("type").is_some_and(Value::is_string) => {
                 Value::Object(map)
             }
@@ -920,13 +1089,13 @@ impl Machine {
             }
         };
         self.presence = Some(presence.clone());
-        let data = json!({ "presence": presence });
+        let data = obj! {"presence": presence};
         self.submit(now, Method::Post, "/v1/presence".into(), data, Effect::None)
     }
 
     /// `post /v1/groups/`: joins `group`; rejoined after every reconnect once it succeeded.
     pub fn join(&mut self, now: Instant, group: &str) -> CallId {
-        let data = json!({ "groups": [group] });
+        let data = obj! {"groups": vec![group]};
         let effect = Effect::Joined(vec![group.to_owned()]);
         self.submit(now, Method::Post, "/v1/groups/".into(), data, effect)
     }
@@ -934,7 +1103,7 @@ impl Machine {
     /// `delete /v1/groups/`: leaves `group` (and stops rejoining it).
     pub fn leave(&mut self, now: Instant, group: &str) -> CallId {
         self.joined.remove(group);
-        let data = json!({ "groups": [group] });
+        let data = obj! {"groups": vec![group]};
         self.submit(
             now,
             Method::Delete,
@@ -946,7 +1115,7 @@ impl Machine {
 
     /// `post /v1/channels/<group>/publish/`: a message to every member of `group`.
     pub fn publish(&mut self, now: Instant, group: &str, message: &str) -> CallId {
-        let data = json!({ "message": message, "push": false });
+        let data = obj! {"message": message, "push": false};
         self.submit(now, Method::Post, publish_path(group), data, Effect::None)
     }
 
@@ -954,7 +1123,7 @@ impl Machine {
     /// after every reconnect.
     pub fn observe_presence(&mut self, now: Instant, endpoint_ids: &[String]) -> CallId {
         self.observed.extend(endpoint_ids);
-        let data = json!({ "endpointList": endpoint_ids });
+        let data = obj! {"endpointList": endpoint_ids.to_vec()};
         let url = "/v1/presenceobservers".into();
         self.submit(now, Method::Post, url, data, Effect::None)
     }
@@ -1119,20 +1288,20 @@ impl Machine {
         let presence = self
             .presence
             .clone()
-            .unwrap_or_else(|| json!({ "type": "unavailable" }));
+            .unwrap_or_else(|| obj! {"type": "unavailable"});
         let mut restore = vec![(
             Method::Post,
             "/v1/presence".to_owned(),
-            json!({ "presence": presence }),
+            obj! {"presence": presence},
         )];
         if !self.joined.is_empty() {
             let groups: Vec<&String> = self.joined.iter().collect();
-            let data = json!({ "groups": groups });
+            let data = obj! {"groups": groups};
             restore.push((Method::Post, "/v1/groups/".to_owned(), data));
         }
         if !self.observed.is_empty() {
             let endpoints: Vec<&String> = self.observed.iter().collect();
-            let data = json!({ "endpointList": endpoints });
+            let data = obj! {"endpointList": endpoints};
             restore.push((Method::Post, "/v1/presenceobservers".to_owned(), data));
         }
         for (method, url, data) in restore {
@@ -1412,8 +1581,8 @@ impl Machine {
                     vec![("Content-Type".to_owned(), "application/json".to_owned())];
                 all_headers.extend(headers.iter().cloned());
                 let body = match &self.config.endpoint_id {
-                    Some(endpoint_id) => json!({ "endpointId": endpoint_id }),
-                    None => json!({}),
+                    Some(endpoint_id) => obj! {"endpointId": endpoint_id},
+                    None => obj! {},
                 };
                 let request = HttpRequest {
                     method: HttpMethod::Post,
@@ -1451,7 +1620,7 @@ impl Machine {
             method: HttpMethod::Post,
             url: format!("{}/v1/session-tokens", self.config.base_url),
             headers: self.respoke_headers(),
-            body: Some(json!({ "tokenId": token.expose() }).to_string()),
+            body: Some(obj! {"tokenId": token.expose()}.encode()),
             credentials: Credentials::Omit,
             keepalive: false,
         };
@@ -1537,7 +1706,7 @@ impl Machine {
         };
         let ack = link.take_ack();
         let request = Request::new(Method::Post, "/v1/connections")
-            .with_data(json!({ "capabilities": { "iceFinalCandidates": true } }));
+            .with_data(obj! {"capabilities": obj! {"iceFinalCandidates": true}});
         self.send_request(&link, request, ack);
         self.inner = Inner::Connecting(Step::Register { link, ack });
         self.report_state(now, None);
@@ -1874,7 +2043,7 @@ fn websocket_base(base_url: &str) -> String {
 fn token_from_body(body: &str) -> Result<Token, String> {
     // No preview of the body in the message: a misconfigured server may answer with the bare
     // token, and errors reach logs.
-    let value: Value = serde_json::from_str(body).map_err(|_| {
+    let value = Value::parse(body).map_err(|_| {
         format!(
             "expected JSON {{\"token\": ...}}, got {} bytes that are not JSON",
             body.len()
