@@ -218,7 +218,6 @@ if (size) {
   const rows = size.breakdown?.rows ?? [];
   // A row by its exact name, or by the part before " (" for the labelled ones.
   const bytesOf = (name) => rows.filter((r) => r.crate === name || r.crate.split(" (")[0] === name).reduce((a, r) => a + r.bytes, 0);
-  const f64Display = (size.breakdown?.top ?? []).find((t) => t.name.startsWith("<f64 as core::fmt::Display>"))?.bytes ?? 0;
   const est = (raw) => Math.round(raw * gzRatio);
   md.push(`## 1. Size
 
@@ -263,6 +262,8 @@ ${table(
     { commit: "b75bc15", change: "one web-sys fetch path: gloo-net out of the package", before: "(in the above)", after: "" },
     { commit: "6206db0", change: "`no_std` wasm: trapping panic handler (no std panic runtime), talc instead of dlmalloc, own mailbox (futures mpsc needs std) and RAII `setTimeout` (gloo-timers needs std), serde-wasm-bindgen replaced by `JSON.parse`/`JSON.stringify`", before: "130.6 KiB", after: "117.9 KiB" },
     { commit: "c95fb44", change: "the client decodes by hand over one parsed `serde_json::Value` (`protocol/src/read.rs`) instead of a derived `Deserialize` per type: no per-type serde visitors, and no float printing (serde's error texts were its only user); the driver's in-flight maps are `Vec`s", before: "117.9 KiB", after: "93.7 KiB" },
+    { commit: "1f30dea", change: "sorted `Vec`s instead of two more tree types (Sails headers; the core's joined groups and observed endpoints)", before: "93.7 KiB", after: "87.7 KiB" },
+    { commit: "c3b28bd", change: "`protocol::json`: the client's own JSON value, parser and writer (numbers kept as text); no serde or serde_json in the wasm; events reach JS as JSON text through `JSON.parse`", before: "87.7 KiB", after: "71.9 KiB" },
   ];
   md.push(`### Cuts made so far
 
@@ -272,48 +273,38 @@ The browser tests build the client with its \`std\` feature (their harness needs
 end-to-end tests, the consumer check and these benchmarks run the shipped \`no_std\` build.
 `);
   // What is left, by the breakdown above.
-  const serdeRaw = bytesOf("serde_json") + bytesOf("serde") + f64Display;
-  const fmtRaw = Math.max(0, bytesOf("core") - f64Display);
+  const oursRaw = bytesOf("respoke-client") + bytesOf("respoke-protocol");
+  const runtimeRaw =
+    bytesOf("wasm-bindgen") + bytesOf("alloc") + bytesOf("core") + bytesOf("talc") +
+    bytesOf("compiler builtins") + bytesOf("(wasm structure: types, imports, exports, tables)");
   const dataRaw = bytesOf("(data segments: strings, tables)");
-  const oursRaw = bytesOf("respoke-client");
-  const allocRaw = bytesOf("alloc");
-  const glueGz = size.glue.gzip;
-  const recs = [
-    {
-      change: "Drop serde_json from the wasm too: the client now only parses text into one `Value` and writes `Value`s and a few derived `Serialize` structs (the Sails envelope, the app events) back to text; a small JSON value type of our own in the protocol crate (numbers kept as their text, so no float parsing or printing) with a parser and writer, property-tested against serde_json, would replace all of it, and most of the `BTreeMap<String, Value>` code charged to `alloc`",
-      saves: `~${kib(est(serdeRaw + Math.round(allocRaw * 0.5)))} (estimate: serde_json ${num(bytesOf("serde_json"))} + serde ${num(bytesOf("serde"))} B + about half of \`alloc\`'s ${num(allocRaw)} B; the replacement's own code not subtracted)`,
-      bytes: est(serdeRaw + Math.round(allocRaw * 0.5)),
-    },
-    {
-      change: "No `core::fmt` left (possible on stable now that the wasm is `no_std`, once serde is gone): no `format!`/`Display` in the core's and shell's error paths (static messages, a small integer writer for URLs), which also drops most message strings from the data segments",
-      saves: `~${kib(est(fmtRaw + Math.round(dataRaw * 0.5)))} (estimate: core fmt/str/num ${num(fmtRaw)} B + about half of the ${num(dataRaw)} B of data segments)`,
-      bytes: est(fmtRaw + Math.round(dataRaw * 0.5)),
-    },
-    {
-      change: "Shrink our own code: `Driver::handle` and `connect` are large with everything inlined; one non-generic path per command, fewer `String` clones in `Command`/`Event`, option parsing table-driven",
-      saves: `part of ~${kib(est(oursRaw))} (${num(oursRaw)} B charged to respoke-client today, inlined library code included)`,
-      bytes: est(oursRaw) * 0.3,
-    },
-  ].sort((a, b) => b.bytes - a.bytes);
-  const left = size.totalGzip - recs[0].bytes - recs[1].bytes;
-  md.push(`### Analysis: what is left and what it would take
+  const totalRaw = size.breakdown?.total ?? 0;
+  const budgetRaw = Math.max(0, Math.round((size.budgetBytes - size.glue.gzip) / gzRatio));
+  const pct = (raw) => (totalRaw ? `${((100 * raw) / totalRaw).toFixed(0)} %` : "-");
+  md.push(`### Analysis: what is left
 
-What makes up the ${kib(size.totalGzip)}: our own driver and core, \`alloc\` (collections, mostly
-\`BTreeMap\` instantiations), serde_json, \`core::fmt\` and the message strings, wasm-bindgen's glue
-(${kib(glueGz)} of JS plus the import shims in the wasm). The name section is stripped by the
-release profile. Debian's \`wasm-opt -Oz\` does not help on top of that
-(${size.strippedOnly && size.optimized ? `${kib(size.strippedOnly.gzip)} stripped vs ${kib(size.optimized.gzip)} after -Oz` : "-"}),
-so the package is shipped as built.
+After the cuts above the wasm holds no std, no serde and no float printing. What remains is the
+client itself, our core, shell and protocol code: ${num(oursRaw)} B raw (${pct(oursRaw)}); the runtime
+any wasm-bindgen crate carries (wasm-bindgen/js-sys/web-sys shims, \`alloc\`'s strings and
+collections, \`core\`'s iterators, str and what is left of fmt, talc, the module structure):
+${num(runtimeRaw)} B (${pct(runtimeRaw)}); and data (strings, tables): ${num(dataRaw)} B (${pct(dataRaw)}).
+At this build's gzip ratio and with today's ${kib(size.glue.gzip)} of JS glue, the
+${kib(size.budgetBytes)} budget leaves room for about ${num(budgetRaw)} B of wasm in all: less than the
+runtime part alone.
 
-Ranked by bytes saved (gzip):
+Measured on the way (throwaway builds of c3b28bd, never the work tree):
 
-${table(recs.map((r, i) => ({ rank: i + 1, change: r.change, saves: r.saves })), [["rank", "#"], ["change", "change"], ["saves", "saves (gzip)"]])}
+| change | total gzip |
+|---|---|
+| every \`format!\` in the client and protocol replaced by an empty string (an upper bound for a \`core::fmt\` purge; \`Display\` impls and panic paths keep some fmt) | -3.2 KiB |
+| \`opt-level = "s"\` instead of \`"z"\` | +7.2 KiB |
+| Debian's \`wasm-opt -Oz\` on the shipped wasm (this run) | ${size.optimized ? `${size.optimized.gzip - size.asBuilt.gzip > 0 ? "+" : ""}${kib(size.optimized.gzip - size.asBuilt.gzip)}` : "-"} |
 
-Taking #1 and #2 off today's total leaves about **${kib(left)}**, still
-${x(left / size.budgetBytes)} the ${kib(size.budgetBytes)} budget: reaching it also needs our own
-code and the wasm-bindgen glue to shrink by well over half. That is a rewrite of the shell and
-of the protocol decoding, not a dependency swap; the fallback worth weighing is a hand-written JS
-shell (fetch, WebSocket, timers, event objects) around the tested Rust core.
+So the budget is not reachable by trimming this design further: it needs a decision. Either a
+budget for a Rust/wasm client with this feature set (today ${kib(size.totalGzip)}), or a different
+split: a hand-written JS shell (fetch, WebSocket, timers, events) around a wasm holding only the
+core and the protocol decoding, or the messaging API (requests, presence, groups, push events)
+behind a cargo feature so that a connection-only build is the default.
 `);
 }
 
