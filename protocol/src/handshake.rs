@@ -87,7 +87,7 @@ fn parse_timeout(field: &str) -> Result<Option<u32>, ProtocolError> {
     }
     if !field.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ProtocolError::MalformedHandshake(format!(
-            "timeout {:?} is not a number",
+            "timeout \"{}\" is not a number",
             excerpt(field)
         )));
     }
@@ -95,7 +95,7 @@ fn parse_timeout(field: &str) -> Result<Option<u32>, ProtocolError> {
         Ok(0) => Ok(None),
         Ok(secs) => Ok(Some(secs)),
         Err(_) => Err(ProtocolError::MalformedHandshake(format!(
-            "timeout {:?} out of range",
+            "timeout \"{}\" out of range",
             excerpt(field)
         ))),
     }

@@ -26,6 +26,37 @@ pub const EVENT_NAMES: [&str; 11] = [
     "pubsub",
 ];
 
+/// [`EVENT_NAMES`] for messages (a constant: no join code in the wasm).
+pub const EVENT_LIST: &str =
+    "connect, disconnect, reconnecting, failed, state, error, message, presence, join, leave, pubsub";
+
+// EVENT_LIST is EVENT_NAMES joined with ", ", checked when compiling.
+const _: () = assert!(is_joined(&EVENT_NAMES, EVENT_LIST.as_bytes()));
+
+const fn is_joined(names: &[&str], list: &[u8]) -> bool {
+    let mut at = 0;
+    let mut n = 0;
+    while n < names.len() {
+        if n > 0 {
+            if at + 2 > list.len() || list[at] != b',' || list[at + 1] != b' ' {
+                return false;
+            }
+            at += 2;
+        }
+        let name = names[n].as_bytes();
+        let mut i = 0;
+        while i < name.len() {
+            if at >= list.len() || list[at] != name[i] {
+                return false;
+            }
+            at += 1;
+            i += 1;
+        }
+        n += 1;
+    }
+    at == list.len()
+}
+
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
 pub fn respoke_error(code: &str, message: &str, status: Option<u16>) -> JsValue {
     let error = js_sys::Error::new(message);

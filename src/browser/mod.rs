@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::{BackoffConfig, Config, Credentials, Machine, Method, TokenSource};
 use driver::{CallOp, Hooks, Input, Settle};
-use js::{as_function, respoke_error, Shared, EVENT_NAMES};
+use js::{as_function, respoke_error, Shared, EVENT_LIST, EVENT_NAMES};
 use respoke_protocol::json::{Map, Value};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -261,10 +261,7 @@ fn event_name(event: &str) -> Result<&'static str, JsValue> {
         .copied()
         .find(|name| *name == event)
         .ok_or_else(|| {
-            let message = format!(
-                "unknown event {event:?}; expected one of {}",
-                EVENT_NAMES.join(", ")
-            );
+            let message = format!("unknown event \"{event}\"; expected one of {EVENT_LIST}");
             respoke_error("INVALID_ARGUMENT", &message, None)
         })
 }
@@ -328,7 +325,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Hooks), OptionError> {
                 Some("omit") => Credentials::Omit,
                 Some(other) => {
                     return Err(invalid(format!(
-                    "credentials must be \"include\", \"same-origin\" or \"omit\", got {other:?}"
+                    "credentials must be \"include\", \"same-origin\" or \"omit\", got \"{other}\""
                 )))
                 }
             };
