@@ -259,6 +259,7 @@ ${table(
     { commit: "c95fb44", change: "the client decodes by hand over one parsed `serde_json::Value` (`protocol/src/read.rs`) instead of a derived `Deserialize` per type: no per-type serde visitors, and no float printing (serde's error texts were its only user); the driver's in-flight maps are `Vec`s", before: "117.9 KiB", after: "93.7 KiB" },
     { commit: "1f30dea", change: "sorted `Vec`s instead of two more tree types (Sails headers; the core's joined groups and observed endpoints)", before: "93.7 KiB", after: "87.7 KiB" },
     { commit: "c3b28bd", change: "`protocol::json`: the client's own JSON value, parser and writer (numbers kept as text); no serde or serde_json in the wasm; events reach JS as JSON text through `JSON.parse`", before: "87.7 KiB", after: "71.9 KiB" },
+    { commit: "6c5ed52", change: "messages quote names with `\"...\"` instead of `{:?}` (no str `Debug` escaping or Unicode tables); the event list is a constant", before: "71.9 KiB", after: "71.1 KiB" },
   ];
   md.push(`### Cuts made so far
 
