@@ -375,7 +375,7 @@ impl<K, V> Default for Pending<K, V> {
 }
 
 impl<K: Copy + PartialEq, V> Pending<K, V> {
-    /// Ids are never reused, so a key is never present twice.
+    /// Replaces an entry with the same key (ids are never reused, so that is only a guard).
     fn insert(&mut self, key: K, value: V) {
         self.remove(key);
         self.0.push((key, value));
