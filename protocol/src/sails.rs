@@ -9,8 +9,6 @@ use crate::prelude::*;
 
 use core::fmt;
 
-use serde::{Serialize, Serializer};
-
 use crate::json::{self, Map, Value};
 
 use crate::error::ProtocolError;
@@ -59,7 +57,7 @@ impl fmt::Display for Method {
     }
 }
 
-/// Header fields of a Sails request or response, sorted by name; serialized as a JSON object.
+/// Header fields of a Sails request or response, sorted by name; written as a JSON object.
 /// A sorted `Vec` (a few entries) rather than a map: one tree type less in the client's wasm.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers(Vec<(String, String)>);
@@ -113,12 +111,6 @@ impl FromIterator<(String, String)> for Headers {
             headers.insert(name, value);
         }
         headers
-    }
-}
-
-impl Serialize for Headers {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
