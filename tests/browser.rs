@@ -12,13 +12,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gloo_net::http::Request;
-use respoke_client::{connect, debug_counters, listener_count, Client};
+use respoke_client::{connect, listener_count, Client};
 use serde::Serialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::RequestCredentials;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -53,202 +52,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-// ----- the dev server --------------------------------------------------------------------------
-
-fn api() -> &'static str {
-    option_env!("RESPOKE_TEST_API").unwrap_or("http://127.0.0.1:3101")
-}
-
-fn app() -> &'static str {
-    option_env!("RESPOKE_TEST_APP").unwrap_or("http://127.0.0.1:8180")
-}
-
-async fn post(url: &str, body: Value) -> (u16, Value) {
-    let response = Request::post(url)
-        .credentials(RequestCredentials::Include)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .expect("request")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn login(user: &str) -> String {
-    let (status, body) = post(
-        &format!("{}/api/login", app()),
-        json!({"username": user, "password": "test"}),
-    )
-    .await;
-    assert_eq!(status, 200, "login {user}: {body}");
-    user.to_owned()
-}
-
-async fn dev(path: &str, body: Value) {
-    let (status, reply) = post(&format!("{}/dev/{path}", api()), body).await;
-    assert_eq!(status, 200, "/dev/{path}: {reply}");
-}
-
-async fn stats(endpoint: &str) -> Value {
-    let url = format!(
-        "{}/dev/stats?endpointId={}",
-        api(),
-        js_sys::encode_uri_component(endpoint)
-    );
-    let response = Request::get(&url).send().await.expect("stats");
-    serde_json::from_str(&response.text().await.expect("stats body")).expect("stats JSON")
-}
-
-fn n(value: &Value, key: &str) -> u64 {
-    value[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {key} in {value}"))
-}
-
-/// How much counter `key` grew between two `/dev/stats` snapshots. Tests compare deltas, so
-/// they pass against a dev server that already served earlier runs.
-fn grew(after: &Value, before: &Value, key: &str) -> u64 {
-    n(after, key) - before[key].as_u64().unwrap_or(0)
-}
-
-async fn sleep(ms: u32) {
-    gloo_timers::future::TimeoutFuture::new(ms).await;
-}
-
-async fn wait_until(what: &str, timeout_ms: u32, mut condition: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !condition() {
-        if js_sys::Date::now() - start > f64::from(timeout_ms) {
-            panic!("timed out after {timeout_ms} ms waiting for {what}");
-        }
-        sleep(20).await;
-    }
-}
-
-// ----- the client under test -------------------------------------------------------------------
-
-const EVENTS: [&str; 11] = [
-    "connect",
-    "disconnect",
-    "reconnecting",
-    "failed",
-    "state",
-    "error",
-    "message",
-    "presence",
-    "join",
-    "leave",
-    "pubsub",
-];
-
-/// Records every event a client emits, with the time it arrived.
-struct Recorder {
-    events: Rc<RefCell<Vec<(String, f64, JsValue)>>>,
-    _listeners: Vec<Closure<dyn FnMut(JsValue)>>,
-}
-
-impl Recorder {
-    fn attach(client: &Client) -> Recorder {
-        let events: Rc<RefCell<Vec<(String, f64, JsValue)>>> = Rc::default();
-        let listeners = EVENTS
-            .iter()
-            .map(|&name| {
-                let events = events.clone();
-                let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                    events
-                        .borrow_mut()
-                        .push((name.to_owned(), js_sys::Date::now(), event));
-                });
-                client
-                    .listen(name, listener.as_ref().clone())
-                    .expect("listen");
-                listener
-            })
-            .collect();
-        Recorder {
-            events,
-            _listeners: listeners,
-        }
-    }
-
-    fn count(&self, name: &str) -> usize {
-        self.events
-            .borrow()
-            .iter()
-            .filter(|(n, _, _)| n == name)
-            .count()
-    }
-
-    fn all(&self, name: &str) -> Vec<(f64, Value)> {
-        self.events
-            .borrow()
-            .iter()
-            .filter(|(n, _, _)| n == name)
-            .map(|(_, at, event)| {
-                (
-                    *at,
-                    serde_wasm_bindgen::from_value(event.clone()).unwrap_or(Value::Null),
-                )
-            })
-            .collect()
-    }
-
-    fn last(&self, name: &str) -> Value {
-        self.all(name).pop().map(|(_, v)| v).unwrap_or(Value::Null)
-    }
-
-    async fn wait(&self, name: &str, count: usize, timeout_ms: u32) {
-        wait_until(&format!("{count} {name} event(s)"), timeout_ms, || {
-            self.count(name) >= count
-        })
-        .await;
-    }
-}
-
-fn options(endpoint: &str, extra: Value) -> JsValue {
-    let mut options = json!({
-        "baseUrl": api(),
-        "tokenUrl": format!("{}/api/tokens", app()),
-        "endpointId": endpoint,
-        "backoff": {"initialDelayMs": 200, "maxDelayMs": 2000},
-    });
-    if let (Some(target), Some(more)) = (options.as_object_mut(), extra.as_object()) {
-        for (key, value) in more {
-            target.insert(key.clone(), value.clone());
-        }
-    }
-    options
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .expect("options")
-}
-
-/// Size of the wasm instance's linear memory (it only ever grows, by 64 KiB pages).
-fn wasm_memory_bytes() -> f64 {
-    let buffer = js_sys::Reflect::get(&wasm_bindgen::memory(), &"buffer".into()).unwrap();
-    js_sys::Reflect::get(&buffer, &"byteLength".into())
-        .unwrap()
-        .as_f64()
-        .unwrap()
-}
-
-fn counters() -> Value {
-    serde_wasm_bindgen::from_value(debug_counters()).expect("counters")
-}
-
-/// Disconnects and waits until the client is closed, so no event reaches a dropped listener.
-async fn close(client: &Client) {
-    client.disconnect();
-    wait_until("closed", 2_000, || client.state() == "closed").await;
-}
-
-async fn ready(client: &Client) -> Result<Value, JsValue> {
-    JsFuture::from(client.ready())
-        .await
-        .map(|v| serde_wasm_bindgen::from_value(v).unwrap_or(Value::Null))
-}
+mod browser_support;
+use browser_support::*;
 
 // ----- tests ---------------------------------------------------------------------------------
 
@@ -260,6 +65,8 @@ async fn bad_options_throw_a_typed_error() {
         json!({"tokenUrl": "/t", "backoff": {"multiplier": 0.1}}),
         json!({"tokenUrl": "/t", "credentials": "sometimes"}),
         json!({"getToken": 5}),
+        json!({"tokenUrl": "/t", "tokenTimeoutMs": -1}),
+        json!({"tokenUrl": 5}),
     ] {
         let options = bad
             .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -276,6 +83,39 @@ async fn bad_options_throw_a_typed_error() {
             "{bad}"
         );
     }
+}
+
+fn options_error(options: Value) -> String {
+    let options = options
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap();
+    let error = connect(options).err().expect("accepted");
+    let code = js_sys::Reflect::get(&error, &"code".into()).unwrap();
+    assert_eq!(code.as_string().as_deref(), Some("INVALID_OPTIONS"));
+    js_sys::Reflect::get(&error, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn unknown_and_mistyped_options_are_named() {
+    assert_eq!(
+        options_error(json!({"tokenUrl": "/t", "baseURL": "http://x:1"})),
+        "unknown option \"baseURL\"; did you mean \"baseUrl\"?"
+    );
+    assert_eq!(
+        options_error(json!({"tokenUrl": "/t", "backoff": {"maxDelay": 5}})),
+        "unknown option \"backoff.maxDelay\"; did you mean \"backoff.maxDelayMs\"?"
+    );
+    assert_eq!(
+        options_error(json!({"tokenUrl": "/t", "colour": "red"})),
+        "unknown option \"colour\""
+    );
+    let message = options_error(json!({"tokenUrl": "/t", "tokenTimeoutMs": "soon"}));
+    assert!(message.contains("tokenTimeoutMs"), "{message}");
+    let message = options_error(json!({"tokenUrl": "/t", "backoff": {"multiplier": "x"}}));
+    assert!(message.contains("backoff.multiplier"), "{message}");
 }
 
 #[wasm_bindgen_test]

@@ -6,16 +6,9 @@ mod support;
 
 use respoke_client::core::{CallId, Event, Method, State};
 use respoke_protocol::event::EventData;
-use respoke_protocol::json::Value;
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::Request;
-
-/// `serde_json::json!` syntax, giving the client's JSON value.
-macro_rules! json {
-    ($($t:tt)+) => {
-        Value::from(serde_json::json!($($t)+))
-    };
-}
+use serde_json::{json, Value};
 use support::*;
 
 fn connected(seed: u64) -> World {

@@ -1,12 +1,11 @@
-//! The event objects the app's listeners get (`Event::to_json`, handed to JS through
-//! `JSON.parse`): one per variant, field for field as `src/api.d.ts` declares them.
+//! The event objects the app's listeners get (`Event` as serde serializes it, handed to JS
+//! through serde-wasm-bindgen): one per variant, field for field as `src/api.d.ts` declares them.
 
 use respoke_client::core::{CallId, Event, Phase, State, Stats, WaitingFor};
-use respoke_protocol::json::Value;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn shape(event: Event) -> serde_json::Value {
-    serde_json::from_str(&event.to_json().encode()).unwrap()
+    serde_json::to_value(&event).unwrap()
 }
 
 #[test]
@@ -100,6 +99,7 @@ fn state_events_leave_absent_options_out() {
         (State::Closed, "closed"),
     ] {
         assert_eq!(state.as_str(), name);
+        assert_eq!(serde_json::to_value(state).unwrap(), json!(name));
     }
 }
 
@@ -181,7 +181,7 @@ fn stats() {
         connects: 1,
         disconnects: 0,
     };
-    let shape: serde_json::Value = serde_json::from_str(&stats.to_json().encode()).unwrap();
+    let shape: serde_json::Value = serde_json::to_value(stats).unwrap();
     assert_eq!(
         shape,
         json!({"attempts": 3, "tokensFetched": 2, "connects": 1, "disconnects": 0})

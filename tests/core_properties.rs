@@ -297,7 +297,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
             let kind = *kind;
             let id = world.step_call(|m, now| match kind {
                 0 => m.send_message(now, "kirk", "hi"),
-                1 => m.set_presence(now, serde_json::json!("available").into()),
+                1 => m.set_presence(now, serde_json::json!("available")),
                 2 => m.join(now, "bridge"),
                 3 => m.leave(now, "bridge"),
                 4 => m.publish(now, "bridge", "all"),
@@ -305,7 +305,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                     now,
                     respoke_client::core::Method::Get,
                     "/v1/x",
-                    serde_json::json!({}).into(),
+                    serde_json::json!({}),
                 ),
             });
             world.calls.push(id);

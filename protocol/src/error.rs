@@ -1,7 +1,5 @@
 //! The one error type of the protocol layer.
 
-use crate::prelude::*;
-
 use thiserror::Error;
 
 /// Anything that can be wrong with bytes read off the wire.
@@ -18,10 +16,10 @@ pub enum ProtocolError {
     #[error("malformed packet: {0}")]
     MalformedPacket(String),
     /// The packet type was not one of 0-8.
-    #[error("unknown packet type \"{0}\"")]
+    #[error("unknown packet type {0:?}")]
     UnknownPacketType(String),
     /// A message or ack id was not a number that fits in 64 bits.
-    #[error("invalid packet id \"{0}\"")]
+    #[error("invalid packet id {0:?}")]
     InvalidId(String),
     /// The data of an ack packet (`<ackId>[+<args>]`) was malformed.
     #[error("malformed ack data: {0}")]

@@ -1,19 +1,18 @@
 //! The data of event packets (`{"name": ..., "args": [...]}`) and of ack packets (a JSON array).
 
-use crate::prelude::*;
-
-use crate::json::{self, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::ProtocolError;
 use crate::packet::{excerpt, Packet};
-use crate::read;
 
 /// The decoded data of a socket.io 0.9 event: a name and its arguments.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventData {
     /// The event name (`post`, `get`, `message`, `presence`, ...).
     pub name: String,
     /// The arguments; socket.io 0.9 omits the key when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<Value>,
 }
 
@@ -28,29 +27,24 @@ impl EventData {
 
     /// Parses the raw data of an event packet. A missing or `null` `args` is an empty list.
     pub fn parse(data: &str) -> Result<EventData, ProtocolError> {
-        let bad = |what: &str| ProtocolError::MalformedEvent(format!("{what}: {}", excerpt(data)));
-        let Ok(Value::Object(mut map)) = Value::parse(data) else {
-            return Err(bad("not a JSON object"));
-        };
-        let name = read::required_string(&map, "name").map_err(|e| bad(&e))?;
-        let args = match map.remove("args") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(args)) => args,
-            Some(_) => return Err(bad("args is not an array")),
-        };
-        Ok(EventData { name, args })
+        #[derive(Deserialize)]
+        struct Raw {
+            name: String,
+            #[serde(default)]
+            args: Option<Vec<Value>>,
+        }
+        let raw: Raw = serde_json::from_str(data)
+            .map_err(|e| ProtocolError::MalformedEvent(format!("{e}: {}", excerpt(data))))?;
+        Ok(EventData {
+            name: raw.name,
+            args: raw.args.unwrap_or_default(),
+        })
     }
 
     /// The JSON text, `name` first as socket.io writes it.
     pub fn encode(&self) -> String {
-        let mut out = String::from("{\"name\":");
-        json::write_string(&mut out, &self.name);
-        if !self.args.is_empty() {
-            out.push_str(",\"args\":");
-            json::write_array(&mut out, &self.args);
-        }
-        out.push('}');
-        out
+        // Serializing a struct of a String and a Vec<Value> cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
 }
 
@@ -59,18 +53,8 @@ pub fn parse_ack_args(args: &str) -> Result<Vec<Value>, ProtocolError> {
     if args.trim().is_empty() {
         return Ok(Vec::new());
     }
-    // Parsed as one Value, like every JSON the client reads (see `crate::read`).
-    match Value::parse(args) {
-        Ok(Value::Array(values)) => Ok(values),
-        Ok(_) => Err(ProtocolError::MalformedAck(format!(
-            "not an array: {}",
-            excerpt(args)
-        ))),
-        Err(e) => Err(ProtocolError::MalformedAck(format!(
-            "{e}: {}",
-            excerpt(args)
-        ))),
-    }
+    serde_json::from_str(args)
+        .map_err(|e| ProtocolError::MalformedAck(format!("{e}: {}", excerpt(args))))
 }
 
 /// Encodes ack arguments as the raw JSON array text (empty text for no arguments).
@@ -78,9 +62,7 @@ pub fn encode_ack_args(args: &[Value]) -> String {
     if args.is_empty() {
         String::new()
     } else {
-        let mut out = String::new();
-        json::write_array(&mut out, args);
-        out
+        serde_json::to_string(args).unwrap_or_default()
     }
 }
 
@@ -115,6 +97,7 @@ impl Packet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn event_name_first() {

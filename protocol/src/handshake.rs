@@ -1,8 +1,6 @@
 //! The socket.io 0.9 handshake: its query, its reply line, and the WebSocket path.
 
-use crate::prelude::*;
-
-use core::fmt;
+use std::fmt;
 
 use crate::error::ProtocolError;
 use crate::packet::excerpt;
@@ -87,7 +85,7 @@ fn parse_timeout(field: &str) -> Result<Option<u32>, ProtocolError> {
     }
     if !field.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ProtocolError::MalformedHandshake(format!(
-            "timeout \"{}\" is not a number",
+            "timeout {:?} is not a number",
             excerpt(field)
         )));
     }
@@ -95,7 +93,7 @@ fn parse_timeout(field: &str) -> Result<Option<u32>, ProtocolError> {
         Ok(0) => Ok(None),
         Ok(secs) => Ok(Some(secs)),
         Err(_) => Err(ProtocolError::MalformedHandshake(format!(
-            "timeout \"{}\" out of range",
+            "timeout {:?} out of range",
             excerpt(field)
         ))),
     }
@@ -115,7 +113,7 @@ impl fmt::Display for Handshake {
     }
 }
 
-impl core::str::FromStr for Handshake {
+impl std::str::FromStr for Handshake {
     type Err = ProtocolError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {

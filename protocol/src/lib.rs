@@ -16,37 +16,15 @@
 //! Every failure is a [`ProtocolError`] with a stable [`ProtocolError::code`]. Nothing here
 //! panics on input from the network.
 
-#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-
-extern crate alloc;
-
-/// What `std`'s prelude would give; the crate is `no_std` (the client's wasm links no std).
-mod prelude {
-    pub use alloc::borrow::ToOwned;
-    pub use alloc::format;
-    pub use alloc::string::{String, ToString};
-    pub use alloc::vec;
-    pub use alloc::vec::Vec;
-}
-
-/// In unit tests: `serde_json::json!` syntax, giving a [`json::Value`].
-#[cfg(test)]
-macro_rules! json {
-    ($($t:tt)+) => {
-        $crate::json::Value::from(serde_json::json!($($t)+))
-    };
-}
 
 pub mod error;
 pub mod event;
 pub mod handshake;
-pub mod json;
 pub mod packet;
 pub mod push;
 pub mod query;
-pub mod read;
 pub mod rest;
 pub mod sails;
 

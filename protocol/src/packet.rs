@@ -14,9 +14,7 @@
 //!
 //! Decoding never panics, whatever the input (a property test checks it).
 
-use crate::prelude::*;
-
-use core::fmt;
+use std::fmt;
 
 use crate::error::ProtocolError;
 
@@ -348,7 +346,7 @@ impl fmt::Display for Packet {
     }
 }
 
-impl core::str::FromStr for Packet {
+impl std::str::FromStr for Packet {
     type Err = ProtocolError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {

@@ -27,9 +27,7 @@
 //! (an empty `to`, an empty group name, ...) and yields Respoke's 400 body
 //! `{"error":"Validation Error.","validationErrors":{...}}` on failure.
 
-use crate::prelude::*;
-
-use alloc::collections::BTreeMap;
+use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -37,10 +35,8 @@ use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
 use crate::event::EventData;
-use crate::json;
 use crate::packet::{excerpt, Packet};
 use crate::query::encode_component;
-use crate::read;
 use crate::rest::ErrorBody;
 
 /// Name of the event carrying a 1:1 text message.
@@ -83,11 +79,8 @@ pub trait Validate {
 /// Parses and validates a request body. On failure the error is the 400 body to answer with:
 /// `{"error": "Validation Error.", "validationErrors": {"<field>": "<problem>"}}` (a shape
 /// problem is reported under `body`).
-pub fn parse_body<T: DeserializeOwned + Validate>(
-    data: &(impl Clone + Into<Value>),
-) -> Result<T, ErrorBody> {
-    let data: Value = data.clone().into();
-    let parsed = T::deserialize(&data).map_err(|e| {
+pub fn parse_body<T: DeserializeOwned + Validate>(data: &Value) -> Result<T, ErrorBody> {
+    let parsed = T::deserialize(data).map_err(|e| {
         let mut errors = Map::new();
         errors.insert("body".into(), Value::String(excerpt(&e.to_string())));
         validation_error(errors)
@@ -142,6 +135,25 @@ fn check_list(
             )),
         );
     }
+}
+
+/// Lenient timestamps: an integer, a float, or a numeric string (milliseconds); missing or
+/// `null` is 0.
+fn lenient_millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Millis {
+        Int(u64),
+        Float(f64),
+        Text(String),
+    }
+    Ok(match Option::<Millis>::deserialize(deserializer)? {
+        None => 0,
+        Some(Millis::Int(n)) => n,
+        Some(Millis::Float(f)) if (0.0..1e18).contains(&f) => f as u64,
+        Some(Millis::Float(_)) => 0,
+        Some(Millis::Text(text)) => text.trim().parse().unwrap_or(0),
+    })
 }
 
 /// `null` or absent reads as the default (respoke.js writes `undefined` fields as absent, but
@@ -205,27 +217,6 @@ impl SendMessage {
             request_connection_reply: None,
             push: None,
         }
-    }
-
-    /// The body as the serde derive writes it (`None` fields left out), built without serde
-    /// for the client.
-    pub fn to_json(&self) -> json::Value {
-        let mut map = json::Map::new();
-        map.insert("to", self.to.as_str().into());
-        map.insert("message", self.message.as_str().into());
-        if let Some(cc_self) = self.cc_self {
-            map.insert("ccSelf", cc_self.into());
-        }
-        if let Some(to_connection) = &self.to_connection {
-            map.insert("toConnection", to_connection.into());
-        }
-        if let Some(reply) = self.request_connection_reply {
-            map.insert("requestConnectionReply", reply.into());
-        }
-        if let Some(push) = self.push {
-            map.insert("push", push.into());
-        }
-        json::Value::Object(map)
     }
 }
 
@@ -492,30 +483,34 @@ fn pubsub_type() -> String {
 }
 
 /// Header of a [`MessageEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageHeader {
     /// Always `message`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default = "message_type")]
     pub kind: String,
     /// The sending endpoint.
+    #[serde(default)]
     pub from: String,
     /// The sending connection.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time of sending, Unix milliseconds (0 when the server sent none).
+    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
     /// On a `ccSelf` copy (sent to the sender's other connections): the original recipient.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_original: Option<String>,
 }
 
 /// `message`: `{"header":{"type":"message","from","fromConnection","timestamp"},"body":"text"}`
 /// (respoke.js reads `message || body`, the Android SDK `body`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageEvent {
     /// Who sent it, when.
     pub header: MessageHeader,
     /// The text.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
 }
 
@@ -541,18 +536,20 @@ impl MessageEvent {
 }
 
 /// Header of a [`PresenceEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PresenceHeader {
     /// The endpoint whose connection changed.
+    #[serde(default)]
     pub from: String,
     /// The connection whose presence this is.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// `presence` (Respoke sent it; respoke.js does not read it).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `presence:<endpoint>` (Respoke sent it; respoke.js does not read it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
 }
 
@@ -560,19 +557,19 @@ pub struct PresenceHeader {
 /// "type":"available"}` - one connection's presence. respoke.js keeps a presence per
 /// connection and resolves the endpoint's with [`resolve_presence`]; it ignores events about
 /// its own endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresenceEvent {
     /// Whose presence.
     pub header: PresenceHeader,
     /// The presence value (any JSON; `null` when absent).
-    #[serde(rename = "type")]
-    pub presence: json::Value,
+    #[serde(rename = "type", default)]
+    pub presence: Value,
     /// `show`, when the connection set one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show: Option<json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show: Option<Value>,
     /// `status`, when the connection set one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
 }
 
 impl PresenceEvent {
@@ -590,29 +587,30 @@ impl PresenceEvent {
                 from_connection: from_connection.into(),
                 kind: Some(EVENT_PRESENCE.into()),
             },
-            presence: presence.kind.into(),
-            show: presence.show.map(Into::into),
-            status: presence.status.map(Into::into),
+            presence: presence.kind,
+            show: presence.show,
+            status: presence.status,
         }
     }
 
     /// The presence part (`type`, `show`, `status`).
     pub fn presence(&self) -> Presence {
         Presence {
-            kind: self.presence.clone().into(),
-            show: self.show.clone().map(Into::into),
-            status: self.status.clone().map(Into::into),
+            kind: self.presence.clone(),
+            show: self.show.clone(),
+            status: self.status.clone(),
         }
     }
 }
 
 /// Header of a [`MembershipEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupHeader {
     /// `join` or `leave`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: String,
     /// The group.
+    #[serde(default)]
     pub channel: String,
 }
 
@@ -620,7 +618,7 @@ pub struct GroupHeader {
 ///
 /// Sent to the group's members: a `join` to every member including the joining connection
 /// (after its ack), a `leave` to the remaining members (also when the member's socket ends).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipEvent {
     /// Which group, and whether joined or left.
@@ -668,29 +666,34 @@ impl MembershipEvent {
 }
 
 /// Header of a [`PubSubEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PubSubHeader {
     /// Always `pubsub`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default = "pubsub_type")]
     pub kind: String,
     /// The group.
+    #[serde(default)]
     pub channel: String,
     /// The publishing endpoint.
+    #[serde(default)]
     pub from: String,
     /// The publishing connection.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time of publishing, Unix milliseconds (0 when the server sent none).
+    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
 }
 
 /// `pubsub`: `{"header":{"type":"pubsub","channel","from","fromConnection","timestamp"},
 /// "message":"text"}` - sent to every member connection of the group but the publishing one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PubSubEvent {
     /// Which group, who, when.
     pub header: PubSubHeader,
     /// The text.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
 }
 
@@ -717,119 +720,35 @@ impl PubSubEvent {
 }
 
 /// Header of a [`SignalEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignalHeader {
     /// The sending endpoint.
+    #[serde(default)]
     pub from: String,
     /// The sender's kind (`web`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_type: Option<String>,
     /// The sending connection.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub from_connection: String,
     /// Server time, Unix milliseconds.
+    #[serde(default, deserialize_with = "lenient_millis")]
     pub timestamp: u64,
     /// On a `ccSelf` copy: the original recipient.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_original: Option<String>,
 }
 
 /// `signal`: `{"header":{"from","fromType","fromConnection","timestamp"},"body":"<JSON text>"}`,
 /// passed through from `post /v1/signaling`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignalEvent {
     /// Who sent it.
     pub header: SignalHeader,
     /// The signal as the sender wrote it.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
-}
-
-// Reading pushed payloads (client side). By hand over one parsed `Value` (see [`crate::read`]):
-// absent strings read as `""`, `null` only where the field is `null_as_default`, timestamps
-// leniently; a payload that is not an object is an error.
-
-impl MessageEvent {
-    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
-        let p = read::object(payload, "payload")?;
-        let h = read::required_object(p, "header")?;
-        Ok(PushEvent::Message(MessageEvent {
-            header: MessageHeader {
-                kind: read::string_or(h, "type", EVENT_MESSAGE)?,
-                from: read::string(h, "from")?,
-                from_connection: read::string_or_null(h, "fromConnection")?,
-                timestamp: read::millis(h, "timestamp")?,
-                to_original: read::opt_string(h, "toOriginal")?,
-            },
-            body: read::string_or_null(p, "body")?,
-        }))
-    }
-}
-
-impl PresenceEvent {
-    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
-        let p = read::object(payload, "payload")?;
-        let h = read::required_object(p, "header")?;
-        Ok(PushEvent::Presence(PresenceEvent {
-            header: PresenceHeader {
-                from: read::string(h, "from")?,
-                from_connection: read::string_or_null(h, "fromConnection")?,
-                kind: read::opt_string(h, "type")?,
-                channel: read::opt_string(h, "channel")?,
-            },
-            presence: read::any(p, "type"),
-            show: read::opt_any(p, "show"),
-            status: read::opt_any(p, "status"),
-        }))
-    }
-}
-
-impl MembershipEvent {
-    fn from_payload(payload: &json::Value) -> Result<MembershipEvent, String> {
-        let p = read::object(payload, "payload")?;
-        let h = read::required_object(p, "header")?;
-        Ok(MembershipEvent {
-            header: GroupHeader {
-                kind: read::string(h, "type")?,
-                channel: read::string(h, "channel")?,
-            },
-            endpoint_id: read::required_string(p, "endpointId")?,
-            connection_id: read::required_string(p, "connectionId")?,
-        })
-    }
-}
-
-impl PubSubEvent {
-    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
-        let p = read::object(payload, "payload")?;
-        let h = read::required_object(p, "header")?;
-        Ok(PushEvent::PubSub(PubSubEvent {
-            header: PubSubHeader {
-                kind: read::string_or(h, "type", EVENT_PUBSUB)?,
-                channel: read::string(h, "channel")?,
-                from: read::string(h, "from")?,
-                from_connection: read::string_or_null(h, "fromConnection")?,
-                timestamp: read::millis(h, "timestamp")?,
-            },
-            message: read::string_or_null(p, "message")?,
-        }))
-    }
-}
-
-impl SignalEvent {
-    fn from_payload(payload: &json::Value) -> Result<PushEvent, String> {
-        let p = read::object(payload, "payload")?;
-        let h = read::required_object(p, "header")?;
-        Ok(PushEvent::Signal(SignalEvent {
-            header: SignalHeader {
-                from: read::string(h, "from")?,
-                from_type: read::opt_string(h, "fromType")?,
-                from_connection: read::string_or_null(h, "fromConnection")?,
-                timestamp: read::millis(h, "timestamp")?,
-                to_original: read::opt_string(h, "toOriginal")?,
-            },
-            body: read::string_or_null(p, "body")?,
-        }))
-    }
 }
 
 /// An event the server pushes (no ack): its name selects the payload.
@@ -877,7 +796,7 @@ impl PushEvent {
 
     /// `{"name": ..., "args": [payload]}`.
     pub fn to_event_data(&self) -> EventData {
-        EventData::new(self.name(), vec![self.payload().into()])
+        EventData::new(self.name(), vec![self.payload()])
     }
 
     /// The event's JSON text `{"name":...,"args":[payload]}`, fields in the order of the
@@ -913,20 +832,19 @@ impl PushEvent {
     /// Reads a pushed event (client side). `Ok(None)` for events that are not push events
     /// (other names); an error when the name is known but the payload is not its shape.
     pub fn from_event_data(event: &EventData) -> Result<Option<PushEvent>, ProtocolError> {
-        let decode = match event.name.as_str() {
-            EVENT_MESSAGE => MessageEvent::from_payload as fn(&json::Value) -> _,
-            EVENT_PRESENCE => PresenceEvent::from_payload,
-            EVENT_JOIN => |p: &json::Value| MembershipEvent::from_payload(p).map(PushEvent::Join),
-            EVENT_LEAVE => |p: &json::Value| MembershipEvent::from_payload(p).map(PushEvent::Leave),
-            EVENT_PUBSUB => PubSubEvent::from_payload,
-            EVENT_SIGNAL => SignalEvent::from_payload,
-            _ => return Ok(None),
+        let payload = event.args.first().cloned().unwrap_or(Value::Null);
+        let bad = |e: serde_json::Error| {
+            ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
         };
-        decode(event.args.first().unwrap_or(&json::Value::Null))
-            .map(Some)
-            .map_err(|e| {
-                ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
-            })
+        Ok(Some(match event.name.as_str() {
+            EVENT_MESSAGE => PushEvent::Message(serde_json::from_value(payload).map_err(bad)?),
+            EVENT_PRESENCE => PushEvent::Presence(serde_json::from_value(payload).map_err(bad)?),
+            EVENT_JOIN => PushEvent::Join(serde_json::from_value(payload).map_err(bad)?),
+            EVENT_LEAVE => PushEvent::Leave(serde_json::from_value(payload).map_err(bad)?),
+            EVENT_PUBSUB => PushEvent::PubSub(serde_json::from_value(payload).map_err(bad)?),
+            EVENT_SIGNAL => PushEvent::Signal(serde_json::from_value(payload).map_err(bad)?),
+            _ => return Ok(None),
+        }))
     }
 
     /// Like [`PushEvent::from_event_data`] on a packet; `Ok(None)` for packets that are not
@@ -942,6 +860,7 @@ impl PushEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn message_wire_shape() {
@@ -968,12 +887,10 @@ mod tests {
                               "channel": "presence:kirk"}, "type": "away"})
         );
         // The minimal shape of PROTOCOL.md reads too.
-        let minimal = match PresenceEvent::from_payload(
-            &json!({"header": {"from": "kirk", "fromConnection": "C2"}, "type": {"busy": 1}}),
-        ) {
-            Ok(PushEvent::Presence(p)) => p,
-            other => panic!("{other:?}"),
-        };
+        let minimal: PresenceEvent = serde_json::from_value(
+            json!({"header": {"from": "kirk", "fromConnection": "C2"}, "type": {"busy": 1}}),
+        )
+        .unwrap();
         assert_eq!(minimal.presence, json!({"busy": 1}));
         assert_eq!(minimal.header.kind, None);
 
@@ -1004,50 +921,13 @@ mod tests {
         );
         assert_eq!(PushEvent::from_packet(&Packet::Heartbeat).unwrap(), None);
         // Lenient timestamps and missing optional fields.
-        let message = match MessageEvent::from_payload(
-            &json!({"header": {"from": "a", "timestamp": "17", "fromConnection": null}}),
-        ) {
-            Ok(PushEvent::Message(m)) => m,
-            other => panic!("{other:?}"),
-        };
+        let message: MessageEvent = serde_json::from_value(
+            json!({"header": {"from": "a", "timestamp": "17", "fromConnection": null}}),
+        )
+        .unwrap();
         assert_eq!(message.header.timestamp, 17);
         assert_eq!(message.header.kind, "message");
         assert_eq!(message.body, "");
-        // Type errors are errors, not defaults: a join without its endpointId, a null `from`,
-        // a payload that is not an object, a boolean timestamp.
-        for (name, payload) in [
-            (
-                "join",
-                json!({"header": {"type": "join", "channel": "g"}, "connectionId": "C"}),
-            ),
-            ("message", json!({"header": {"from": null}})),
-            ("pubsub", json!(["header", "message"])),
-            ("presence", json!(null)),
-            ("signal", json!({"header": {"timestamp": true}})),
-            ("leave", json!({"endpointId": "e", "connectionId": "c"})),
-        ] {
-            let event = EventData::new(name, vec![payload]);
-            assert_eq!(
-                PushEvent::from_event_data(&event).unwrap_err().code(),
-                "MALFORMED_EVENT",
-                "{name}"
-            );
-        }
-        // A `null` where the field is lenient reads as empty; unknown fields are ignored.
-        let pubsub = EventData::new(
-            "pubsub",
-            vec![
-                json!({"header": {"channel": "g", "fromConnection": null, "x": 1}, "message": null}),
-            ],
-        );
-        match PushEvent::from_event_data(&pubsub).unwrap() {
-            Some(PushEvent::PubSub(p)) => {
-                assert_eq!(p.header.kind, "pubsub");
-                assert_eq!(p.header.from_connection, "");
-                assert_eq!(p.message, "");
-            }
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]
@@ -1075,7 +955,7 @@ mod tests {
         assert_eq!(s.presence, Presence::new("away"));
         let s: SetPresence =
             parse_body(&json!({"presence": {"type": [1], "status": "on the bridge"}})).unwrap();
-        assert_eq!(s.presence.status, Some(serde_json::json!("on the bridge")));
+        assert_eq!(s.presence.status, Some(json!("on the bridge")));
 
         let o: PresenceObservers = parse_body(&json!({"endpointList": ["kirk"]})).unwrap();
         assert_eq!(o.endpoint_list, ["kirk"]);
@@ -1114,31 +994,24 @@ mod tests {
 
     #[test]
     fn presence_resolution_follows_respoke_js() {
-        let v = |s: &str| serde_json::json!(s);
+        let v = |s: &str| json!(s);
         assert_eq!(resolve_presence([]), v("unavailable"));
         assert_eq!(
             resolve_presence(&[v("unavailable"), v("away"), v("available")]),
             v("available")
         );
         assert_eq!(resolve_presence(&[v("xa"), v("chat")]), v("chat"));
-        assert_eq!(
-            resolve_presence(&[serde_json::json!({"x": 1}), v("dnd")]),
-            v("dnd")
-        );
-        assert_eq!(
-            resolve_presence(&[serde_json::json!(3), serde_json::json!(4)]),
-            serde_json::json!(3)
-        );
-        let observed: ObservedPresence = serde_json::from_value(serde_json::json!({
+        assert_eq!(resolve_presence(&[json!({"x": 1}), v("dnd")]), v("dnd"));
+        assert_eq!(resolve_presence(&[json!(3), json!(4)]), json!(3));
+        let observed: ObservedPresence = serde_json::from_value(json!({
             "endpointId": "kirk",
             "connectionStates": {"C1": {"type": "away"}, "C2": {"type": "available"}}
         }))
         .unwrap();
         assert_eq!(observed.resolved(), v("available"));
-        let empty: ObservedPresence = serde_json::from_value(
-            serde_json::json!({"endpointId": "kirk", "connectionStates": null}),
-        )
-        .unwrap();
+        let empty: ObservedPresence =
+            serde_json::from_value(json!({"endpointId": "kirk", "connectionStates": null}))
+                .unwrap();
         assert_eq!(empty.resolved(), v("unavailable"));
     }
 

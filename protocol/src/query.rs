@@ -1,7 +1,5 @@
 //! Percent-encoding for query strings and form bodies, as browsers do it.
 
-use crate::prelude::*;
-
 /// Encodes `text` like JavaScript's `encodeURIComponent`: everything but
 /// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` becomes `%XX` of its UTF-8 bytes.
 pub fn encode_component(text: &str) -> String {

@@ -1,7 +1,5 @@
 //! JSON bodies of the REST routes `/v1/tokens` and `/v1/session-tokens`, and the error body.
 
-use crate::prelude::*;
-
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -73,8 +71,7 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     match Option::<Ttl>::deserialize(deserializer)? {
         None => Ok(None),
         Some(Ttl::Number(n)) => Ok(Some(n)),
-        // A whole number below 1e15 (`f64::fract` needs std; the cast is exact in that range).
-        Some(Ttl::Float(f)) if (0.0..1e15).contains(&f) && (f as u64) as f64 == f => {
+        Some(Ttl::Float(f)) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 1e15 => {
             Ok(Some(f as u64))
         }
         Some(Ttl::Float(f)) => Err(serde::de::Error::custom(format!("invalid ttl {f}"))),
@@ -182,29 +179,27 @@ impl ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn token_request_ttl_number_or_string() {
         let r: TokenRequest = serde_json::from_value(
-            serde_json::json!({"appId": "A", "endpointId": "E", "roleId": "R", "ttl": 60}),
+            json!({"appId": "A", "endpointId": "E", "roleId": "R", "ttl": 60}),
         )
         .unwrap();
         assert_eq!(r.ttl, Some(60));
         assert_eq!(r.role_id.as_deref(), Some("R"));
-        let r: TokenRequest = serde_json::from_value(
-            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": "21600"}),
-        )
-        .unwrap();
+        let r: TokenRequest =
+            serde_json::from_value(json!({"appId": "A", "endpointId": "E", "ttl": "21600"}))
+                .unwrap();
         assert_eq!(r.ttl, Some(21600));
         assert!(r.validation_errors().is_none());
-        let r: TokenRequest = serde_json::from_value(
-            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": 30.0}),
-        )
-        .unwrap();
+        let r: TokenRequest =
+            serde_json::from_value(json!({"appId": "A", "endpointId": "E", "ttl": 30.0})).unwrap();
         assert_eq!(r.ttl, Some(30));
-        assert!(serde_json::from_value::<TokenRequest>(serde_json::json!({"ttl": "x"})).is_err());
-        assert!(serde_json::from_value::<TokenRequest>(serde_json::json!({"ttl": -1})).is_err());
-        let r: TokenRequest = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert!(serde_json::from_value::<TokenRequest>(json!({"ttl": "x"})).is_err());
+        assert!(serde_json::from_value::<TokenRequest>(json!({"ttl": -1})).is_err());
+        let r: TokenRequest = serde_json::from_value(json!({})).unwrap();
         let errors = r.validation_errors().unwrap();
         assert!(errors.get("appId").is_some() && errors.get("endpointId").is_some());
         assert_eq!(
@@ -215,7 +210,7 @@ mod tests {
                 ttl: Some(5)
             })
             .unwrap(),
-            serde_json::json!({"appId": "A", "endpointId": "E", "ttl": 5})
+            json!({"appId": "A", "endpointId": "E", "ttl": 5})
         );
     }
 
@@ -249,21 +244,21 @@ mod tests {
         .unwrap();
         assert_eq!(
             body,
-            serde_json::json!({"message": "Authorization successful", "token": "X"})
+            json!({"message": "Authorization successful", "token": "X"})
         );
         let err = ErrorBody {
             error: "Validation Error.".into(),
-            validation_errors: Some(serde_json::json!({"a": "b"})),
+            validation_errors: Some(json!({"a": "b"})),
         };
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
-            serde_json::json!({"error": "Validation Error.", "validationErrors": {"a": "b"}})
+            json!({"error": "Validation Error.", "validationErrors": {"a": "b"}})
         );
         assert_eq!(
             serde_json::to_value(ErrorBody::new("x")).unwrap(),
-            serde_json::json!({"error": "x"})
+            json!({"error": "x"})
         );
-        let t: TokenResponse = serde_json::from_value(serde_json::json!({"appId":"A","endpointId":"E","createTime":1,"expiryTime":2,"id":"I","tokenId":"I"})).unwrap();
+        let t: TokenResponse = serde_json::from_value(json!({"appId":"A","endpointId":"E","createTime":1,"expiryTime":2,"id":"I","tokenId":"I"})).unwrap();
         assert_eq!(t.role_id, None);
     }
 }

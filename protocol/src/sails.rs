@@ -5,11 +5,11 @@
 //! The answer is the ack: `[{"body": {...}, "headers": {...}, "statusCode": 200}]` in the 0.10
 //! shape, or `["<body as JSON text>"]` in the legacy shape.
 
-use crate::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt;
 
-use core::fmt;
-
-use crate::json::{self, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
 use crate::event::{encode_ack_args, parse_ack_args, EventData};
@@ -57,63 +57,6 @@ impl fmt::Display for Method {
     }
 }
 
-/// Header fields of a Sails request or response, sorted by name; written as a JSON object.
-/// A sorted `Vec` (a few entries) rather than a map: one tree type less in the client's wasm.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
-
-impl Headers {
-    /// Sets `name` (exact match) to `value`.
-    pub fn insert(&mut self, name: String, value: String) {
-        match self.0.binary_search_by(|(n, _)| n.cmp(&name)) {
-            Ok(at) => self.0[at].1 = value,
-            Err(at) => self.0.insert(at, (name, value)),
-        }
-    }
-
-    /// The value of `name`, compared case-insensitively.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The fields, sorted by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// No fields.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Appends the fields as a JSON object.
-    pub fn write(&self, out: &mut String) {
-        out.push('{');
-        for (i, (name, value)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            json::write_string(out, name);
-            out.push(':');
-            json::write_string(out, value);
-        }
-        out.push('}');
-    }
-}
-
-impl FromIterator<(String, String)> for Headers {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(fields: I) -> Headers {
-        let mut headers = Headers::default();
-        for (name, value) in fields {
-            headers.insert(name, value);
-        }
-        headers
-    }
-}
-
 /// One Sails request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -124,7 +67,15 @@ pub struct Request {
     /// The request body (`data`, or `params` from older clients); `{}` when absent.
     pub data: Value,
     /// Request headers (`App-Token`, `Respoke-SDK`, ...).
-    pub headers: Headers,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The JSON envelope, field order as respoke.js writes it.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    url: &'a str,
+    data: &'a Value,
+    headers: &'a BTreeMap<String, String>,
 }
 
 impl Request {
@@ -134,13 +85,13 @@ impl Request {
             method,
             url: url.into(),
             data: Value::Object(Map::new()),
-            headers: Headers::default(),
+            headers: BTreeMap::new(),
         }
     }
 
     /// Sets the body.
-    pub fn with_data(mut self, data: impl Into<Value>) -> Request {
-        self.data = data.into();
+    pub fn with_data(mut self, data: Value) -> Request {
+        self.data = data;
         self
     }
 
@@ -152,15 +103,12 @@ impl Request {
 
     /// The JSON text of the envelope `{"url","data","headers"}`: the event's one argument.
     pub fn envelope_json(&self) -> String {
-        // Field order as respoke.js writes it.
-        let mut out = String::from("{\"url\":");
-        json::write_string(&mut out, &self.url);
-        out.push_str(",\"data\":");
-        self.data.write(&mut out);
-        out.push_str(",\"headers\":");
-        self.headers.write(&mut out);
-        out.push('}');
-        out
+        serde_json::to_string(&Envelope {
+            url: &self.url,
+            data: &self.data,
+            headers: &self.headers,
+        })
+        .unwrap_or_default()
     }
 
     /// The event data `{"name":"<verb>","args":["<envelope as a JSON string>"]}`.
@@ -183,7 +131,7 @@ impl Request {
             ProtocolError::MalformedRequest(format!("{:?} is not a verb", excerpt(&event.name)))
         })?;
         let envelope = match event.args.first() {
-            Some(Value::String(text)) => Value::parse(text).map_err(|e| {
+            Some(Value::String(text)) => serde_json::from_str::<Value>(text).map_err(|e| {
                 ProtocolError::MalformedRequest(format!("envelope is not JSON: {e}"))
             })?,
             Some(value @ Value::Object(_)) => value.clone(),
@@ -220,7 +168,7 @@ impl Request {
                     (k, v)
                 })
                 .collect(),
-            _ => Headers::default(),
+            _ => BTreeMap::new(),
         };
         Ok(Request {
             method,
@@ -238,7 +186,10 @@ impl Request {
 
     /// A header by name, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -269,36 +220,44 @@ pub struct Response {
     /// The body; never `null` on the wire (`{}` instead).
     pub body: Value,
     /// Response headers.
-    pub headers: Headers,
+    pub headers: BTreeMap<String, String>,
     /// The HTTP status. Legacy responses carry none: parsing reports 200, or 500 when
     /// `body.error` is set.
     pub status_code: u16,
 }
 
+/// The 0.10 ack argument, field order as Sails writes it.
+#[derive(Serialize)]
+struct WireResponse<'a> {
+    body: &'a Value,
+    headers: &'a BTreeMap<String, String>,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+}
+
 impl Response {
     /// A response with `status_code` and `body` (`null` becomes `{}`), no headers.
-    pub fn new(status_code: u16, body: impl Into<Value>) -> Response {
-        let body = body.into();
+    pub fn new(status_code: u16, body: Value) -> Response {
         Response {
             body: if body.is_null() {
                 Value::Object(Map::new())
             } else {
                 body
             },
-            headers: Headers::default(),
+            headers: BTreeMap::new(),
             status_code,
         }
     }
 
     /// 200 with `body`.
-    pub fn ok(body: impl Into<Value>) -> Response {
+    pub fn ok(body: Value) -> Response {
         Response::new(200, body)
     }
 
     /// `status_code` with `{"error": message}`.
     pub fn error(status_code: u16, message: impl Into<String>) -> Response {
         let mut body = Map::new();
-        body.insert("error", Value::String(message.into()));
+        body.insert("error".into(), Value::String(message.into()));
         Response::new(status_code, Value::Object(body))
     }
 
@@ -325,17 +284,17 @@ impl Response {
             &self.body
         };
         if legacy {
-            encode_ack_args(&[Value::String(body.encode())])
+            encode_ack_args(&[Value::String(body.to_string())])
         } else {
-            // The 0.10 ack argument, field order as Sails writes it.
-            let mut out = String::from("[{\"body\":");
-            body.write(&mut out);
-            out.push_str(",\"headers\":");
-            self.headers.write(&mut out);
-            out.push_str(",\"statusCode\":");
-            out.push_str(&json::u64_to_text(u64::from(self.status_code)));
-            out.push_str("}]");
-            out
+            let wire = WireResponse {
+                body,
+                headers: &self.headers,
+                status_code: self.status_code,
+            };
+            match serde_json::to_value(&wire) {
+                Ok(value) => encode_ack_args(&[value]),
+                Err(_) => String::new(),
+            }
         }
     }
 
@@ -375,7 +334,7 @@ impl Response {
                             (k.clone(), v)
                         })
                         .collect(),
-                    _ => Headers::default(),
+                    _ => BTreeMap::new(),
                 };
                 let mut response = Response::new(status_code, body);
                 response.headers = headers;
@@ -384,7 +343,7 @@ impl Response {
         }
         let body = match first {
             Value::String(text) => {
-                Value::parse(text).unwrap_or_else(|_| Value::String(text.clone()))
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
             }
             other => other.clone(),
         };
@@ -399,6 +358,7 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn encodes_the_string_argument_event() {

@@ -1,11 +1,12 @@
 //! Property tests: codecs round-trip, and decoding arbitrary input never panics.
 
+use std::collections::BTreeMap;
+
 use proptest::prelude::*;
 use respoke_protocol::event::EventData;
 use respoke_protocol::packet::{decode_payload, encode_payload};
 use respoke_protocol::query::{decode_component, encode_component, parse_query};
 use respoke_protocol::rest::SessionTokenRequest;
-use respoke_protocol::sails::Headers;
 use respoke_protocol::{Handshake, HandshakeQuery, Method, Packet, Request, Response};
 use serde_json::Value;
 
@@ -192,7 +193,7 @@ proptest! {
         headers in prop::collection::btree_map(".{1,8}", ".*", 0..4),
         ack_id in any::<u64>(),
     ) {
-        let request = Request { method, url, data: data.into(), headers: headers.into_iter().collect::<Headers>() };
+        let request = Request { method, url, data, headers: headers.into_iter().collect::<BTreeMap<_, _>>() };
         let packet = Packet::decode(&request.to_packet(ack_id).encode()).unwrap();
         prop_assert_eq!(packet.id(), Some(ack_id));
         let event = packet.event_data().unwrap().unwrap();

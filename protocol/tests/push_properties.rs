@@ -103,7 +103,7 @@ proptest! {
         ],
         args in prop::collection::vec(prop_oneof![Just(Value::Null), json_value()], 0..3),
     ) {
-        let _ = PushEvent::from_event_data(&EventData::new(name, args.into_iter().map(Into::into).collect()));
+        let _ = PushEvent::from_event_data(&EventData::new(name, args));
     }
 
     #[test]
@@ -124,8 +124,6 @@ proptest! {
         to_connection in proptest::option::of("[A-F0-9-]{1,36}"), ack_id in any::<u64>(),
     ) {
         let body = SendMessage { cc_self, to_connection, ..SendMessage::new(to, message) };
-        // The client's serde-free body is what the derive writes.
-        prop_assert_eq!(body.to_json(), serde_json::to_value(&body).unwrap());
         let request = Request::new(respoke_protocol::Method::Post, "/v1/messages")
             .with_data(serde_json::to_value(&body).unwrap());
         let packet = Packet::decode(&request.to_packet(ack_id).encode()).unwrap();
@@ -157,7 +155,7 @@ proptest! {
             .collect();
         let response = Response::ok(serde_json::to_value(&observed).unwrap());
         let back = Response::parse_ack_args(&response.to_ack_args(false)).unwrap();
-        prop_assert_eq!(serde_json::from_value::<Vec<ObservedPresence>>(back.body.into()).unwrap(), observed);
+        prop_assert_eq!(serde_json::from_value::<Vec<ObservedPresence>>(back.body).unwrap(), observed);
     }
 
     #[test]

@@ -2,13 +2,12 @@
 //! the one timer. JS callbacks only push [`Input`]s into its channel, so a listener that calls
 //! `client.disconnect()` from inside an event borrows nothing twice.
 
-use crate::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 
-use alloc::rc::Rc;
-use core::cell::RefCell;
-
-use super::channel::{Receiver as UnboundedReceiver, Sender as UnboundedSender};
-use super::timer::Timeout;
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use futures_util::StreamExt;
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -18,9 +17,8 @@ use super::counters;
 use super::http;
 use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
+use super::scope;
 use super::socket::Socket;
-use respoke_protocol::json::Value;
-
 use crate::core::{
     CallError, CallId, Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, Method,
     RequestId, State, TokenCallbackError, Wake,
@@ -67,11 +65,11 @@ pub struct Settle {
 /// What the app asked for.
 pub enum CallOp {
     /// `request(method, url, data)`.
-    Request(Method, String, Value),
+    Request(Method, String, serde_json::Value),
     /// `sendMessage({to, message})`.
     SendMessage(String, String),
     /// `setPresence(presence)`.
-    SetPresence(Value),
+    SetPresence(serde_json::Value),
     /// `join(group)`.
     Join(String),
     /// `leave(group)`.
@@ -80,6 +78,16 @@ pub enum CallOp {
     Publish(String, String),
     /// `observePresence(endpointIds)`.
     ObservePresence(Vec<String>),
+}
+
+/// What `getToken` is called with.
+#[derive(serde::Serialize)]
+struct TokenContext {
+    /// 1-based since the last successful connect.
+    attempt: u32,
+    /// Aborts when the attempt is abandoned.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    signal: AbortSignal,
 }
 
 /// The client's app-side hooks the driver needs.
@@ -105,11 +113,7 @@ struct Driver {
 
 /// Current time on the monotonic clock the core uses.
 pub fn now() -> Instant {
-    let ms = web_sys::window()
-        .and_then(|window| window.performance())
-        .map(|performance| performance.now())
-        .unwrap_or_else(js_sys::Date::now);
-    Instant::from_millis(ms.max(0.0) as u64)
+    Instant::from_millis(scope::monotonic_ms().max(0.0) as u64)
 }
 
 /// Starts the driver task; it runs until the client is closed.
@@ -163,8 +167,7 @@ impl Driver {
         self.machine.handle_clock(now(), js_sys::Date::now() as u64);
         self.machine.start(now());
         self.drain();
-        loop {
-            let input = receiver.next().await;
+        while let Some(input) = receiver.next().await {
             self.handle(input);
             if self.machine.state() == State::Closed {
                 break;
@@ -237,7 +240,7 @@ impl Driver {
         self.arm_timer();
     }
 
-    fn settle(&mut self, id: CallId, result: Result<Value, CallError>) {
+    fn settle(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
         let Some(settle) = self.calls.remove(id) else {
             return;
         };
@@ -324,10 +327,10 @@ impl Driver {
         else {
             return fail("getToken is not available".into());
         };
-        let context = js::object(&[
-            ("attempt", JsValue::from(attempt)),
-            ("signal", controller.signal().into()),
-        ]);
+        let context = js::to_js(&TokenContext {
+            attempt,
+            signal: controller.signal(),
+        });
         let returned = match get_token.call1(&JsValue::UNDEFINED, &context) {
             Ok(value) => value,
             Err(error) => {
@@ -341,7 +344,7 @@ impl Driver {
             let settled = JsFuture::from(js_sys::Promise::resolve(&returned)).await;
             counters::REQUESTS.dec();
             let result = match settled {
-                Ok(value) => js::token_from_value(&value),
+                Ok(value) => js::token_from_value(value),
                 Err(error) => Err(js::token_error(&error)),
             };
             let _ = tx.unbounded_send(Input::Token(id, result));

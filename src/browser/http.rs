@@ -1,11 +1,12 @@
-//! fetch for the core's HTTP commands: one `window.fetch` path with an AbortController per
-//! request, and `keepalive` for the teardown that must outlive the page.
+//! The core's HTTP commands, performed with gloo-net (the global `fetch`, so in a page and in a
+//! Worker alike). Every request carries the `AbortSignal` of its attempt: dropping gloo-net's
+//! future does not abort a fetch, the driver's `AbortController` does. The session teardown
+//! that must outlive the page is sent with `keepalive` instead.
 
-use crate::prelude::*;
-
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, RequestCredentials, RequestInit, Response};
+use gloo_net::http::{Request, RequestBuilder};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortSignal, RequestCredentials};
 
 use crate::core::{Credentials, HttpError, HttpRequest, HttpResponse};
 
@@ -13,41 +14,50 @@ use crate::core::{Credentials, HttpError, HttpRequest, HttpResponse};
 /// must not be held in memory.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `RequestInit` with `keepalive`, which neither web-sys 0.3 nor gloo-net's builder sets.
+    #[wasm_bindgen(extends = web_sys::RequestInit)]
+    type KeepaliveInit;
+    #[wasm_bindgen(method, setter = keepalive)]
+    fn set_keepalive(this: &KeepaliveInit, keepalive: bool);
+}
+
 /// Performs `request`; never panics, whatever the network or the server does.
 pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpResponse, HttpError> {
-    let init = request_init(&request, &signal).map_err(network)?;
-    let window = web_sys::window().ok_or_else(|| HttpError::Network("no window".into()))?;
-    let response = JsFuture::from(window.fetch_with_str_and_init(&request.url, &init))
-        .await
-        .map_err(network)?;
-    let response: Response = response.dyn_into().map_err(network)?;
+    let outgoing = if request.keepalive {
+        keepalive_request(&request).map_err(thrown)?
+    } else {
+        let builder = builder(&request, &signal);
+        match &request.body {
+            Some(body) => builder.body(body.as_str()),
+            None => builder.build(),
+        }
+        .map_err(network)?
+    };
+    let response = outgoing.send().await.map_err(network)?;
     let status = response.status();
     let wall_clock_ms = js_sys::Date::now() as u64;
     if request.keepalive {
         // A teardown sent as the page goes away: only the status matters, if anyone is left.
-        let body = String::new();
         return Ok(HttpResponse {
             status,
             retry_after: None,
-            body,
+            body: String::new(),
             wall_clock_ms,
         });
     }
     let headers = response.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
+    let declared = headers
+        .get("content-length")
+        .and_then(|length| length.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(HttpError::BodyTooLarge {
             limit: MAX_BODY_BYTES,
         });
     }
-    let retry_after = header("retry-after");
-    let text = response.text().map_err(network)?;
-    let body = JsFuture::from(text)
-        .await
-        .map_err(network)?
-        .as_string()
-        .unwrap_or_default();
+    let retry_after = headers.get("retry-after");
+    let body = response.text().await.map_err(network)?;
     if body.len() > MAX_BODY_BYTES {
         return Err(HttpError::BodyTooLarge {
             limit: MAX_BODY_BYTES,
@@ -61,37 +71,67 @@ pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpRe
     })
 }
 
-fn request_init(request: &HttpRequest, signal: &AbortSignal) -> Result<RequestInit, JsValue> {
+fn builder(request: &HttpRequest, signal: &AbortSignal) -> RequestBuilder {
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(method(request))
+        .credentials(credentials(request.credentials))
+        .abort_signal(Some(signal));
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    builder
+}
+
+/// A `web_sys::Request` with `keepalive`, sent through gloo-net. No signal: nothing aborts a
+/// teardown, and the page it outlives cannot.
+fn keepalive_request(request: &HttpRequest) -> Result<Request, JsValue> {
     let headers = web_sys::Headers::new()?;
     for (name, value) in &request.headers {
         headers.append(name, value)?;
     }
-    let init = RequestInit::new();
+    let init = web_sys::RequestInit::new();
     init.set_method(request.method.as_str());
     init.set_headers(&headers);
-    init.set_credentials(match request.credentials {
-        Credentials::Include => RequestCredentials::Include,
-        Credentials::SameOrigin => RequestCredentials::SameOrigin,
-        Credentials::Omit => RequestCredentials::Omit,
-    });
+    init.set_credentials(credentials(request.credentials));
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
-    if request.keepalive {
-        // web-sys's RequestInit has no keepalive setter; it is a plain dictionary.
-        js_sys::Reflect::set(&init, &"keepalive".into(), &true.into())?;
-    } else {
-        init.set_signal(Some(signal));
-    }
-    Ok(init)
+    init.unchecked_ref::<KeepaliveInit>().set_keepalive(true);
+    let raw = web_sys::Request::new_with_str_and_init(&request.url, &init)?;
+    Ok(Request::from(raw))
 }
 
-/// What fetch rejected with (a TypeError for network and CORS failures, an AbortError).
-fn network(error: JsValue) -> HttpError {
+fn method(request: &HttpRequest) -> gloo_net::http::Method {
+    use crate::core::HttpMethod;
+    match request.method {
+        HttpMethod::Get => gloo_net::http::Method::GET,
+        HttpMethod::Post => gloo_net::http::Method::POST,
+        HttpMethod::Delete => gloo_net::http::Method::DELETE,
+    }
+}
+
+fn credentials(credentials: Credentials) -> RequestCredentials {
+    match credentials {
+        Credentials::Include => RequestCredentials::Include,
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Omit => RequestCredentials::Omit,
+    }
+}
+
+/// Why a request could not be built (a URL or header the browser refuses).
+fn thrown(error: JsValue) -> HttpError {
     let message = js_sys::Reflect::get(&error, &"message".into())
         .ok()
         .and_then(|message| message.as_string())
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
+        .unwrap_or_else(|| "the request could not be built".into());
     HttpError::Network(message)
+}
+
+/// What fetch rejected with (a TypeError for network and CORS failures, an AbortError), or
+/// why gloo-net could not build the request.
+fn network(error: gloo_net::Error) -> HttpError {
+    HttpError::Network(match error {
+        gloo_net::Error::JsError(error) => error.message,
+        gloo_net::Error::GlooError(message) => message,
+    })
 }

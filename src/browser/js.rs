@@ -1,15 +1,14 @@
 //! Conversions between the core and JS: events, errors, the listener registry, `ready()`.
 
-use crate::prelude::*;
+use std::cell::RefCell;
 
-use core::cell::RefCell;
-
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::driver::Listeners;
 use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
-use respoke_protocol::json::Value;
 
 /// The names `listen` accepts.
 pub const EVENT_NAMES: [&str; 11] = [
@@ -26,37 +25,6 @@ pub const EVENT_NAMES: [&str; 11] = [
     "pubsub",
 ];
 
-/// [`EVENT_NAMES`] for messages (a constant: no join code in the wasm).
-pub const EVENT_LIST: &str =
-    "connect, disconnect, reconnecting, failed, state, error, message, presence, join, leave, pubsub";
-
-// EVENT_LIST is EVENT_NAMES joined with ", ", checked when compiling.
-const _: () = assert!(is_joined(&EVENT_NAMES, EVENT_LIST.as_bytes()));
-
-const fn is_joined(names: &[&str], list: &[u8]) -> bool {
-    let mut at = 0;
-    let mut n = 0;
-    while n < names.len() {
-        if n > 0 {
-            if at + 2 > list.len() || list[at] != b',' || list[at + 1] != b' ' {
-                return false;
-            }
-            at += 2;
-        }
-        let name = names[n].as_bytes();
-        let mut i = 0;
-        while i < name.len() {
-            if at >= list.len() || list[at] != name[i] {
-                return false;
-            }
-            at += 1;
-            i += 1;
-        }
-        n += 1;
-    }
-    at == list.len()
-}
-
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
 pub fn respoke_error(code: &str, message: &str, status: Option<u16>) -> JsValue {
     let error = js_sys::Error::new(message);
@@ -68,27 +36,24 @@ pub fn respoke_error(code: &str, message: &str, status: Option<u16>) -> JsValue 
     error.into()
 }
 
-/// A plain object from key/value pairs.
-pub fn object(entries: &[(&str, JsValue)]) -> js_sys::Object {
-    let object = js_sys::Object::new();
-    for (key, value) in entries {
-        let _ = js_sys::Reflect::set(&object, &(*key).into(), value);
-    }
-    object
-}
-
 fn get(value: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// What `getToken` resolved to: a string, or `{token: string}`.
-pub fn token_from_value(value: &JsValue) -> Result<String, TokenCallbackError> {
-    let token = value
-        .as_string()
-        .or_else(|| get(value, "token").as_string());
-    token.ok_or_else(|| {
-        TokenCallbackError::Failed("getToken must resolve to a string or {token: string}".into())
-    })
+pub fn token_from_value(value: JsValue) -> Result<String, TokenCallbackError> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Answer {
+        Token(String),
+        Object { token: String },
+    }
+    match serde_wasm_bindgen::from_value(value) {
+        Ok(Answer::Token(token) | Answer::Object { token }) => Ok(token),
+        Err(_) => Err(TokenCallbackError::Failed(
+            "getToken must resolve to a string or {token: string}".into(),
+        )),
+    }
 }
 
 /// What `getToken` threw or rejected with. An error named `UnauthorizedError`, with code
@@ -113,20 +78,100 @@ pub fn token_error(error: &JsValue) -> TokenCallbackError {
 
 /// A core event as the JS object the `.d.ts` describes (plain objects, numbers).
 pub fn event_to_js(event: &Event) -> JsValue {
-    to_js(&event.to_json())
+    to_js(event)
 }
 
-/// A JSON value (an answer body, the stats, an event) as a plain JS value: written as JSON
-/// text and read by the browser's `JSON.parse`, which costs the wasm nothing.
-pub fn to_js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.encode()).unwrap_or(JsValue::UNDEFINED)
+/// Any serializable value (an event, an answer body, the stats) as a plain JS value: objects,
+/// not `Map`s (serde-wasm-bindgen's JSON-compatible serializer).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A JS value the app handed in, as JSON (`JSON.stringify`, then parsed); `None` if it is
-/// not JSON-serializable (a function, a BigInt, a cycle).
-pub fn from_js(value: &JsValue) -> Option<Value> {
-    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    Value::parse(&text).ok()
+/// Nesting deeper than this in a value the app hands in is refused: it is a cycle (which would
+/// recurse until the wasm stack overflows) or nothing a Respoke request could carry.
+const MAX_DEPTH: usize = 64;
+
+/// A JS value the app handed in (request data, a presence), as JSON; `None` if it is not
+/// JSON-like (a function, a symbol, a BigInt, a cycle or nesting deeper than [`MAX_DEPTH`]).
+pub fn json_from_js(value: JsValue) -> Option<serde_json::Value> {
+    Bounded(MAX_DEPTH)
+        .deserialize(serde_wasm_bindgen::Deserializer::from(value))
+        .ok()
+}
+
+/// Deserializes a `serde_json::Value` with at most `.0` levels of arrays and objects.
+#[derive(Clone, Copy)]
+struct Bounded(usize);
+
+impl<'de> DeserializeSeed<'de> for Bounded {
+    type Value = serde_json::Value;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Bounded {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        // NaN and the infinities become null, as JSON.stringify writes them.
+        Ok(serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into))
+    }
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+        self.deserialize(inner)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let inner = self.nested::<A::Error>()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let inner = self.nested::<A::Error>()?;
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(inner)?;
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
+impl Bounded {
+    fn nested<E: de::Error>(self) -> Result<Bounded, E> {
+        match self.0.checked_sub(1) {
+            Some(depth) => Ok(Bounded(depth)),
+            None => Err(E::custom("nested too deeply (or a cycle)")),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -285,7 +330,7 @@ impl Shared {
         pick: impl Fn((js_sys::Function, js_sys::Function)) -> js_sys::Function,
         value: &JsValue,
     ) {
-        let waiters = core::mem::take(&mut *self.waiters.borrow_mut());
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
         for waiter in waiters {
             let _ = pick(waiter).call1(&JsValue::UNDEFINED, value);
         }

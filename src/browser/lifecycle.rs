@@ -1,16 +1,15 @@
 //! Page lifecycle and network listeners, registered once per client and removed when it ends:
-//! `online`/`offline`, `pagehide`/`pageshow` on `window`; `visibilitychange`, `freeze`,
-//! `resume` on `document`. Each only pushes a [`Wake`] into the driver's channel.
+//! `online`/`offline` on the global scope (a Window or a Worker's); in a page only,
+//! `pagehide`/`pageshow` on `window` and `visibilitychange`, `freeze`, `resume` on `document`. Each only pushes a [`Wake`] into the driver's channel.
 
-use crate::prelude::*;
-
-use super::channel::Sender as UnboundedSender;
+use futures_channel::mpsc::UnboundedSender;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, EventTarget, PageTransitionEvent};
 
 use super::counters;
 use super::driver::Input;
+use super::scope;
 use crate::core::Wake;
 
 type Listener = (
@@ -32,15 +31,18 @@ impl Lifecycle {
             listeners: Vec::new(),
         };
         let mut initial = Vec::new();
-        let Some(window) = web_sys::window() else {
-            return (lifecycle, initial);
-        };
-        if !window.navigator().on_line() {
+        if !scope::on_line() {
             initial.push(Wake::Offline);
         }
+        // A Worker has `online`/`offline` on its global scope, and no page lifecycle.
+        if let Some(global) = scope::event_target() {
+            lifecycle.add(&global, "online", inputs, |_| Some(Wake::Online));
+            lifecycle.add(&global, "offline", inputs, |_| Some(Wake::Offline));
+        }
+        let Some(window) = scope::window() else {
+            return (lifecycle, initial);
+        };
         let window_target: EventTarget = window.clone().into();
-        lifecycle.add(&window_target, "online", inputs, |_| Some(Wake::Online));
-        lifecycle.add(&window_target, "offline", inputs, |_| Some(Wake::Offline));
         lifecycle.add(&window_target, "pagehide", inputs, |event| {
             Some(Wake::PageHide {
                 persisted: persisted(&event),

@@ -1,27 +1,25 @@
 //! The browser shell: performs the core's commands with fetch, WebSocket and timers, and
 //! exports the JS API (`connect`, `Client`). Types are in `src/api.d.ts`.
 
-use crate::prelude::*;
-
-mod channel;
 mod counters;
 mod driver;
 mod http;
 mod js;
 mod lifecycle;
+mod options;
+mod scope;
 mod socket;
-mod timer;
 
-use alloc::rc::Rc;
+use std::rc::Rc;
 
-use channel::{unbounded, Sender as UnboundedSender};
+use futures_channel::mpsc::{unbounded, UnboundedSender};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::core::{BackoffConfig, Config, Credentials, Machine, Method, TokenSource};
-use driver::{CallOp, Hooks, Input, Settle};
-use js::{as_function, respoke_error, Shared, EVENT_LIST, EVENT_NAMES};
-use respoke_protocol::json::{Map, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::core::{Machine, Method};
+use driver::{CallOp, Input, Settle};
+use js::{as_function, respoke_error, Shared, EVENT_NAMES};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_API: &'static str = include_str!("../api.d.ts");
@@ -36,8 +34,13 @@ pub struct Client {
 /// Creates a client and starts connecting at once.
 #[wasm_bindgen(skip_typescript)]
 pub fn connect(options: JsValue) -> Result<Client, JsValue> {
-    let (config, hooks) =
-        parse_options(&options).map_err(|(code, message)| respoke_error(code, &message, None))?;
+    // A scope without fetch, WebSocket or timers could only retry on a timer that never fires.
+    if let Some(missing) = scope::missing_api() {
+        let message = format!("this global scope has no {missing}: respoke-client cannot run here");
+        return Err(respoke_error("UNSUPPORTED_ENVIRONMENT", &message, None));
+    }
+    let (config, hooks) = options::parse(options)
+        .map_err(|error| respoke_error("INVALID_OPTIONS", &error.0, None))?;
     let (inputs, receiver) = unbounded();
     let shared = Rc::new(Shared::default());
     let machine = Machine::new(config, random_seed());
@@ -106,9 +109,9 @@ impl Client {
             return rejected("request: url must be a path such as /v1/messages");
         };
         let data = if data.is_undefined() || data.is_null() {
-            Value::Object(Map::new())
+            serde_json::Value::Object(serde_json::Map::new())
         } else {
-            match js::from_js(&data) {
+            match js::json_from_js(data) {
                 Some(value) => value,
                 None => return rejected("request: data must be JSON-serializable"),
             }
@@ -119,19 +122,18 @@ impl Client {
     /// A 1:1 text message to every connection of `to`.
     #[wasm_bindgen(js_name = sendMessage, skip_typescript)]
     pub fn send_message(&self, options: JsValue) -> js_sys::Promise {
-        match (
-            string_field(&options, "to"),
-            string_field(&options, "message"),
-        ) {
-            (Ok(Some(to)), Ok(Some(message))) => self.call(CallOp::SendMessage(to, message), true),
-            _ => rejected("sendMessage: expected {to: string, message: string}"),
+        match serde_wasm_bindgen::from_value::<SendMessageOptions>(options) {
+            Ok(SendMessageOptions { to, message }) => {
+                self.call(CallOp::SendMessage(to, message), true)
+            }
+            Err(_) => rejected("sendMessage: expected {to: string, message: string}"),
         }
     }
 
     /// Sets this connection's presence; restored after every reconnect.
     #[wasm_bindgen(js_name = setPresence, skip_typescript)]
     pub fn set_presence(&self, presence: JsValue) -> js_sys::Promise {
-        match js::from_js(&presence) {
+        match js::json_from_js(presence) {
             Some(value) => self.call(CallOp::SetPresence(value), true),
             None => rejected("setPresence: expected a string or {type: string}"),
         }
@@ -158,11 +160,8 @@ impl Client {
     /// Publishes a message to every member of a group.
     #[wasm_bindgen(skip_typescript)]
     pub fn publish(&self, options: JsValue) -> js_sys::Promise {
-        match (
-            string_field(&options, "group"),
-            string_field(&options, "message"),
-        ) {
-            (Ok(Some(group)), Ok(Some(message))) if !group.is_empty() => {
+        match serde_wasm_bindgen::from_value::<PublishOptions>(options) {
+            Ok(PublishOptions { group, message }) if !group.is_empty() => {
                 self.call(CallOp::Publish(group, message), true)
             }
             _ => rejected("publish: expected {group: string, message: string}"),
@@ -172,26 +171,16 @@ impl Client {
     /// Receives `presence` events of these endpoints; restored after every reconnect.
     #[wasm_bindgen(js_name = observePresence, skip_typescript)]
     pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
-        let ids = match js::from_js(&endpoint_ids) {
-            Some(Value::Array(ids)) => ids
-                .into_iter()
-                .map(|id| match id {
-                    Value::String(id) => Some(id),
-                    _ => None,
-                })
-                .collect::<Option<Vec<String>>>(),
-            _ => None,
-        };
-        match ids {
-            Some(ids) => self.call(CallOp::ObservePresence(ids), true),
-            None => rejected("observePresence: expected an array of endpointIds"),
+        match serde_wasm_bindgen::from_value::<Vec<String>>(endpoint_ids) {
+            Ok(ids) => self.call(CallOp::ObservePresence(ids), true),
+            Err(_) => rejected("observePresence: expected an array of endpointIds"),
         }
     }
 
     /// Counters since `connect`.
     #[wasm_bindgen(skip_typescript)]
     pub fn stats(&self) -> JsValue {
-        js::to_js(&self.shared.stats().to_json())
+        js::to_js(&self.shared.stats())
     }
 
     /// Current state.
@@ -239,14 +228,38 @@ fn rejected(message: &str) -> js_sys::Promise {
 /// checks. Not needed by apps.
 #[wasm_bindgen(js_name = debugCounters, skip_typescript)]
 pub fn debug_counters() -> JsValue {
-    let counters = js::object(&[
-        ("sockets", counters::SOCKETS.get().into()),
-        ("drivers", counters::DRIVERS.get().into()),
-        ("requests", counters::REQUESTS.get().into()),
-        ("timers", counters::TIMERS.get().into()),
-        ("domListeners", counters::DOM_LISTENERS.get().into()),
-    ]);
-    counters.into()
+    js::to_js(&DebugCounters {
+        sockets: counters::SOCKETS.get(),
+        drivers: counters::DRIVERS.get(),
+        requests: counters::REQUESTS.get(),
+        timers: counters::TIMERS.get(),
+        dom_listeners: counters::DOM_LISTENERS.get(),
+    })
+}
+
+/// What `debugCounters()` returns.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DebugCounters {
+    sockets: i32,
+    drivers: i32,
+    requests: i32,
+    timers: i32,
+    dom_listeners: i32,
+}
+
+/// `sendMessage`'s argument.
+#[derive(Deserialize)]
+struct SendMessageOptions {
+    to: String,
+    message: String,
+}
+
+/// `publish`'s argument.
+#[derive(Deserialize)]
+struct PublishOptions {
+    group: String,
+    message: String,
 }
 
 /// The app's listener count on `client` (for leak tests).
@@ -261,7 +274,10 @@ fn event_name(event: &str) -> Result<&'static str, JsValue> {
         .copied()
         .find(|name| *name == event)
         .ok_or_else(|| {
-            let message = format!("unknown event \"{event}\"; expected one of {EVENT_LIST}");
+            let message = format!(
+                "unknown event {event:?}; expected one of {}",
+                EVENT_NAMES.join(", ")
+            );
             respoke_error("INVALID_ARGUMENT", &message, None)
         })
 }
@@ -270,152 +286,4 @@ fn random_seed() -> u64 {
     let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     (high << 32) | low
-}
-
-// ----- options --------------------------------------------------------------------------------
-
-type OptionError = (&'static str, String);
-
-fn invalid(message: impl Into<String>) -> OptionError {
-    ("INVALID_OPTIONS", message.into())
-}
-
-fn field(object: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, OptionError> {
-    let value = field(object, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .as_string()
-        .map(Some)
-        .ok_or_else(|| invalid(format!("{key} must be a string")))
-}
-
-fn ms_field(object: &JsValue, key: &str, name: &str) -> Result<Option<u64>, OptionError> {
-    let value = field(object, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    match value.as_f64() {
-        Some(ms) if (0.0..=9_007_199_254_740_991.0).contains(&ms) => Ok(Some(ms as u64)),
-        _ => Err(invalid(format!("{name} must be a non-negative number"))),
-    }
-}
-
-fn parse_options(options: &JsValue) -> Result<(Config, Hooks), OptionError> {
-    if !options.is_object() {
-        return Err(invalid("connect() needs an options object"));
-    }
-    let get_token_value = field(options, "getToken");
-    let get_token = if get_token_value.is_undefined() || get_token_value.is_null() {
-        None
-    } else {
-        Some(as_function(&get_token_value).ok_or_else(|| invalid("getToken must be a function"))?)
-    };
-    let token_source = match (&get_token, string_field(options, "tokenUrl")?) {
-        (Some(_), _) => TokenSource::Callback,
-        (None, Some(url)) => {
-            let credentials = match string_field(options, "credentials")?.as_deref() {
-                None | Some("include") => Credentials::Include,
-                Some("same-origin") => Credentials::SameOrigin,
-                Some("omit") => Credentials::Omit,
-                Some(other) => {
-                    return Err(invalid(format!(
-                    "credentials must be \"include\", \"same-origin\" or \"omit\", got \"{other}\""
-                )))
-                }
-            };
-            TokenSource::Url {
-                url,
-                headers: header_pairs(&field(options, "tokenHeaders"))?,
-                credentials,
-            }
-        }
-        (None, None) => return Err(invalid("either tokenUrl or getToken is required")),
-    };
-    let mut config = Config::new(token_source);
-    if let Some(base_url) = string_field(options, "baseUrl")? {
-        config.base_url = base_url;
-    }
-    config.endpoint_id = string_field(options, "endpointId")?;
-    if let Some(sdk) = string_field(options, "sdk")? {
-        config.sdk = sdk;
-    }
-    let backoff = field(options, "backoff");
-    if !backoff.is_undefined() && !backoff.is_null() {
-        let defaults = BackoffConfig::default();
-        let multiplier = field(&backoff, "multiplier");
-        config.backoff = BackoffConfig {
-            initial_delay_ms: ms_field(&backoff, "initialDelayMs", "backoff.initialDelayMs")?
-                .unwrap_or(defaults.initial_delay_ms),
-            max_delay_ms: ms_field(&backoff, "maxDelayMs", "backoff.maxDelayMs")?
-                .unwrap_or(defaults.max_delay_ms),
-            multiplier: if multiplier.is_undefined() {
-                defaults.multiplier
-            } else {
-                multiplier
-                    .as_f64()
-                    .ok_or_else(|| invalid("backoff.multiplier must be a number"))?
-            },
-        };
-    }
-    let pause = field(options, "pauseWhenHidden");
-    if !pause.is_undefined() && !pause.is_null() {
-        config.pause_when_hidden = pause
-            .as_bool()
-            .ok_or_else(|| invalid("pauseWhenHidden must be a boolean"))?;
-    }
-    if let Some(size) = ms_field(options, "queueSize", "queueSize")? {
-        config.queue_size = usize::try_from(size).unwrap_or(usize::MAX);
-    }
-    for (key, slot) in [
-        ("requestTimeoutMs", &mut config.request_timeout_ms),
-        ("queueMaxAgeMs", &mut config.queue_max_age_ms),
-        ("verifyTimeoutMs", &mut config.verify_timeout_ms),
-        ("stableAfterMs", &mut config.stable_after_ms),
-        ("tokenTimeoutMs", &mut config.token_timeout_ms),
-        ("attemptTimeoutMs", &mut config.attempt_timeout_ms),
-        ("maxRetryAfterMs", &mut config.max_retry_after_ms),
-    ] {
-        if let Some(ms) = ms_field(options, key, key)? {
-            *slot = ms;
-        }
-    }
-    let config = config
-        .validate()
-        .map_err(|error| invalid(error.to_string()))?;
-    let signal_value = field(options, "signal");
-    let signal = if signal_value.is_undefined() || signal_value.is_null() {
-        None
-    } else {
-        Some(
-            signal_value
-                .dyn_into::<web_sys::AbortSignal>()
-                .map_err(|_| invalid("signal must be an AbortSignal"))?,
-        )
-    };
-    Ok((config, Hooks { get_token, signal }))
-}
-
-fn header_pairs(value: &JsValue) -> Result<Vec<(String, String)>, OptionError> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    let object = value
-        .dyn_ref::<js_sys::Object>()
-        .ok_or_else(|| invalid("tokenHeaders must be an object of strings"))?;
-    js_sys::Object::entries(object)
-        .iter()
-        .map(|entry| {
-            let pair: js_sys::Array = entry.unchecked_into();
-            match (pair.get(0).as_string(), pair.get(1).as_string()) {
-                (Some(name), Some(value)) => Ok((name, value)),
-                _ => Err(invalid("tokenHeaders values must be strings")),
-            }
-        })
-        .collect()
 }

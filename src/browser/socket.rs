@@ -1,7 +1,7 @@
 //! A WebSocket that cleans up after itself: its four handlers capture only `(ConnId, sender)`
 //! and are removed, and the socket closed, when the wrapper is dropped.
 
-use super::channel::Sender as UnboundedSender;
+use futures_channel::mpsc::UnboundedSender;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};

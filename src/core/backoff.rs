@@ -27,7 +27,7 @@ impl BackoffConfig {
     pub fn window_ms(&self, failures: u32) -> u64 {
         let cap = self.max_delay_ms as f64;
         // powi saturates to infinity for large exponents; min() then gives the cap.
-        let grown = self.initial_delay_ms as f64 * powi(self.multiplier, failures.min(1_000));
+        let grown = self.initial_delay_ms as f64 * self.multiplier.powi(failures.min(1_000) as i32);
         let window = if grown.is_finite() {
             grown.min(cap)
         } else {
@@ -40,19 +40,6 @@ impl BackoffConfig {
     pub fn delay_ms(&self, failures: u32, rng: &mut Rng) -> u64 {
         rng.below_inclusive(self.window_ms(failures))
     }
-}
-
-/// `base^exp` by squaring (`f64::powi` needs std, which the wasm build does not link).
-fn powi(mut base: f64, mut exp: u32) -> f64 {
-    let mut result = 1.0;
-    while exp > 0 {
-        if exp & 1 == 1 {
-            result *= base;
-        }
-        base *= base;
-        exp >>= 1;
-    }
-    result
 }
 
 /// A small deterministic random source (SplitMix64). Seeded by the shell from

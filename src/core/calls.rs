@@ -12,21 +12,21 @@
 //!   `DISCONNECTED`.
 //! * `disconnect()` rejects everything pending with `CLOSED`; a terminal failure with `FAILED`.
 
-use crate::prelude::*;
+use std::collections::VecDeque;
 
-use alloc::collections::VecDeque;
-
-use respoke_protocol::json::Value;
 use respoke_protocol::sails::Method;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::time::Instant;
 
 /// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct CallId(pub u64);
 
 /// Why a request did not get an answer body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallError {
     /// Stable code: `REQUEST_FAILED`, `REQUEST_TIMEOUT`, `DISCONNECTED`, `QUEUE_FULL`,
     /// `QUEUE_TIMEOUT`, `CLOSED`, `FAILED`, `INVALID_ARGUMENT`.
@@ -34,6 +34,7 @@ pub struct CallError {
     /// Human-readable.
     pub message: String,
     /// The answer's status code, for `REQUEST_FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
 }
 
@@ -102,7 +103,7 @@ impl Calls {
 
     /// Removes every in-flight request whose deadline passed.
     pub fn take_timed_out(&mut self, now: Instant) -> Vec<InFlight> {
-        let (late, on_time) = core::mem::take(&mut self.in_flight)
+        let (late, on_time) = std::mem::take(&mut self.in_flight)
             .into_iter()
             .partition(|f| f.deadline <= now);
         self.in_flight = on_time;

@@ -1,7 +1,5 @@
 //! Client configuration: a plain struct with documented defaults, validated once.
 
-use crate::prelude::*;
-
 use super::backoff::BackoffConfig;
 use super::error::ConfigError;
 

@@ -1,7 +1,5 @@
 //! Why an attempt or a connection ended. Every variant has a stable `code()` that reaches JS.
 
-use crate::prelude::*;
-
 /// The HTTP step an error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -11,17 +9,6 @@ pub enum Stage {
     Session,
     /// `GET /socket.io/1/`.
     Handshake,
-}
-
-/// `Token`, `Session`, `Handshake` (as messages name the step).
-impl core::fmt::Display for Stage {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Stage::Token => "Token",
-            Stage::Session => "Session",
-            Stage::Handshake => "Handshake",
-        })
-    }
 }
 
 /// Something that ended an attempt or a live connection. A normal `disconnect()` is not one of
@@ -46,16 +33,16 @@ pub enum Failure {
     #[error("the token source returned a tokenId that was already used; not sending it again")]
     TokenReused,
     /// An HTTP step answered with a status worth retrying (408, 425, 429, 5xx).
-    #[error("{stage} request failed with HTTP {status}")]
+    #[error("{stage:?} request failed with HTTP {status}")]
     Http { stage: Stage, status: u16 },
     /// Respoke refused the tokenId (spent, expired or unknown) or the App-Token.
-    #[error("Respoke rejected the {stage} request (HTTP {status})")]
+    #[error("Respoke rejected the {stage:?} request (HTTP {status})")]
     Rejected { stage: Stage, status: u16 },
     /// The request never got an HTTP answer (network down, DNS, CORS, connection refused).
-    #[error("{stage} request failed: {message}")]
+    #[error("{stage:?} request failed: {message}")]
     Network { stage: Stage, message: String },
     /// The answer was not what the protocol says (not JSON, missing field, too large).
-    #[error("{stage} response invalid: {message}")]
+    #[error("{stage:?} response invalid: {message}")]
     InvalidResponse { stage: Stage, message: String },
     /// The token fetch took longer than `tokenTimeoutMs`.
     #[error("the token request timed out")]
@@ -212,7 +199,7 @@ pub fn classify_respoke_status(stage: Stage, status: u16) -> Failure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// `baseUrl` is not `http(s)://host[:port]`.
-    #[error("baseUrl must look like https://host[:port] with no path, got \"{0}\"")]
+    #[error("baseUrl must look like https://host[:port] with no path, got {0:?}")]
     BaseUrl(String),
     /// Neither `tokenUrl` nor `getToken` was given.
     #[error("either tokenUrl or getToken is required")]

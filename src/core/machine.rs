@@ -1,15 +1,15 @@
 //! The connection state machine: one attempt at a time, one socket at a time, one token per
 //! attempt. See the crate docs for the drain rule.
 
-use crate::prelude::*;
-
-use alloc::collections::VecDeque;
+use std::collections::VecDeque;
 
 use respoke_protocol::handshake::{Handshake, HandshakeQuery};
-use respoke_protocol::json::{Map, Value};
-use respoke_protocol::obj;
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use std::collections::BTreeSet;
 
 use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
 
@@ -21,35 +21,6 @@ use super::retry_after::parse_retry_after;
 use super::time::Instant;
 use super::timer::{Timer, Timers};
 use super::token::{Token, TokenLedger};
-
-/// A small sorted set of names (groups joined, endpoints observed): a sorted `Vec`, which
-/// iterates like a `BTreeSet` and costs far less code in the wasm than another tree.
-#[derive(Debug, Clone, Default)]
-struct Names(Vec<String>);
-
-impl Names {
-    fn extend(&mut self, names: &[String]) {
-        for name in names {
-            if let Err(at) = self.0.binary_search(name) {
-                self.0.insert(at, name.clone());
-            }
-        }
-    }
-
-    fn remove(&mut self, name: &str) {
-        if let Ok(at) = self.0.binary_search_by(|n| n.as_str().cmp(name)) {
-            self.0.remove(at);
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn iter(&self) -> core::slice::Iter<'_, String> {
-        self.0.iter()
-    }
-}
 
 /// Identifies one HTTP request or `getToken` call. Answers carrying another id are stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -206,7 +177,8 @@ pub enum Wake {
 }
 
 /// What a `waiting` client without a timer waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WaitingFor {
     /// The browser to come back online.
     Online,
@@ -225,7 +197,8 @@ pub const CLOCK_JUMP_MS: u64 = 10_000;
 pub const PROBE_PATH: &str = "/v1/ping";
 
 /// The public connection state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum State {
     /// Created, not started.
     Idle,
@@ -243,7 +216,12 @@ pub enum State {
 }
 
 impl State {
-    /// The name the JS API uses.
+    /// True for `failed` and `closed`: no request leaves the client in these states.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Failed | State::Closed)
+    }
+
+    /// The name JS sees (`state.state`, `client.state`), as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Idle => "idle",
@@ -254,15 +232,11 @@ impl State {
             State::Closed => "closed",
         }
     }
-
-    /// True for `failed` and `closed`: no request leaves the client in these states.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, State::Failed | State::Closed)
-    }
 }
 
 /// The step an attempt is at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Fetching a tokenId from the app server.
     Token,
@@ -276,32 +250,9 @@ pub enum Phase {
     Register,
 }
 
-impl Phase {
-    /// The name the JS API uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Token => "token",
-            Phase::Session => "session",
-            Phase::Handshake => "handshake",
-            Phase::Socket => "socket",
-            Phase::Register => "register",
-        }
-    }
-}
-
-impl WaitingFor {
-    /// The name the JS API uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitingFor::Online => "online",
-            WaitingFor::Visible => "visible",
-            WaitingFor::Resume => "resume",
-        }
-    }
-}
-
 /// Counters since the client started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Attempts started.
     pub attempts: u32,
@@ -313,22 +264,12 @@ pub struct Stats {
     pub disconnects: u32,
 }
 
-impl Stats {
-    /// As the JS API shows them (`client.stats()`).
-    pub fn to_json(&self) -> Value {
-        obj! {
-            "attempts": self.attempts,
-            "tokensFetched": self.tokens_fetched,
-            "connects": self.connects,
-            "disconnects": self.disconnects,
-        }
-    }
-}
-
 /// What the app hears, drained with [`Machine::poll_event`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
     /// Registered with Respoke.
+    #[serde(rename_all = "camelCase")]
     Connect {
         /// Who Respoke says we are.
         endpoint_id: String,
@@ -338,6 +279,7 @@ pub enum Event {
         attempt: u32,
     },
     /// A live connection ended.
+    #[serde(rename_all = "camelCase")]
     Disconnect {
         /// Human-readable.
         reason: String,
@@ -347,6 +289,7 @@ pub enum Event {
         will_reconnect: bool,
     },
     /// An attempt is scheduled.
+    #[serde(rename_all = "camelCase")]
     Reconnecting {
         /// The attempt that starts after the delay (1-based).
         attempt: u32,
@@ -356,10 +299,12 @@ pub enum Event {
         cause: &'static str,
     },
     /// Terminal failure.
+    #[serde(rename_all = "camelCase")]
     Failed {
         /// Human-readable.
         reason: String,
         /// HTTP status, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         /// Stable code.
         code: &'static str,
@@ -367,23 +312,29 @@ pub enum Event {
         reauthenticate: bool,
     },
     /// The state or phase changed.
+    #[serde(rename_all = "camelCase")]
     State {
         /// New state.
         state: State,
         /// Previous state.
         previous: State,
         /// While connecting.
+        #[serde(skip_serializing_if = "Option::is_none")]
         phase: Option<Phase>,
         /// While connecting or waiting.
+        #[serde(skip_serializing_if = "Option::is_none")]
         attempt: Option<u32>,
         /// While waiting: ms until the next attempt.
+        #[serde(skip_serializing_if = "Option::is_none")]
         retry_in: Option<u64>,
         /// While waiting with no attempt scheduled: what the client waits for.
+        #[serde(skip_serializing_if = "Option::is_none")]
         waiting_for: Option<WaitingFor>,
         /// When, on the caller's clock.
         at: u64,
     },
     /// A 1:1 text message arrived.
+    #[serde(rename_all = "camelCase")]
     Message {
         /// Sender's endpointId.
         from: String,
@@ -395,6 +346,7 @@ pub enum Event {
         message: String,
     },
     /// An observed endpoint's presence changed (see `observe_presence`).
+    #[serde(rename_all = "camelCase")]
     Presence {
         /// Whose presence.
         from: String,
@@ -403,11 +355,14 @@ pub enum Event {
         /// The presence type, e.g. `"available"`.
         presence: Value,
         /// Optional `show`.
+        #[serde(skip_serializing_if = "Option::is_none")]
         show: Option<Value>,
         /// Optional status text.
+        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<Value>,
     },
     /// A connection joined a group this client is in.
+    #[serde(rename_all = "camelCase")]
     Join {
         /// The group.
         group: String,
@@ -417,6 +372,7 @@ pub enum Event {
         connection_id: String,
     },
     /// A connection left a group this client is in.
+    #[serde(rename_all = "camelCase")]
     Leave {
         /// The group.
         group: String,
@@ -426,6 +382,7 @@ pub enum Event {
         connection_id: String,
     },
     /// A message published to a group this client is in.
+    #[serde(rename_all = "camelCase")]
     Pubsub {
         /// The group.
         group: String,
@@ -443,16 +400,19 @@ pub enum Event {
     Reply {
         /// Which request.
         id: CallId,
-        /// The answer body, or why there is none.
+        /// The answer body, or why there is none (settles a promise; never serialized).
+        #[serde(skip)]
         result: Result<Value, CallError>,
     },
     /// Something went wrong; `retry` says whether the client goes on.
+    #[serde(rename_all = "camelCase")]
     Error {
         /// Stable code.
         code: &'static str,
         /// Human-readable; never contains a token.
         message: String,
         /// HTTP status, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         /// Whether the client will retry.
         retry: bool,
@@ -477,151 +437,6 @@ impl Event {
             Event::Pubsub { .. } => "pubsub",
             Event::Reply { .. } => "reply",
         }
-    }
-
-    /// The event object the app's listeners get (see `api.d.ts`): `type` is [`Event::name`],
-    /// fields in camelCase, absent options left out. `Reply` (settled by the shell) carries
-    /// only its id.
-    pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("type", self.name().into());
-        let mut set = |key: &str, value: Value| {
-            map.insert(key, value);
-        };
-        match self {
-            Event::Connect {
-                endpoint_id,
-                connection_id,
-                attempt,
-            } => {
-                set("endpointId", endpoint_id.into());
-                set("connectionId", connection_id.into());
-                set("attempt", (*attempt).into());
-            }
-            Event::Disconnect {
-                reason,
-                code,
-                will_reconnect,
-            } => {
-                set("reason", reason.into());
-                set("code", (*code).into());
-                set("willReconnect", (*will_reconnect).into());
-            }
-            Event::Reconnecting {
-                attempt,
-                delay_ms,
-                cause,
-            } => {
-                set("attempt", (*attempt).into());
-                set("delayMs", (*delay_ms).into());
-                set("cause", (*cause).into());
-            }
-            Event::Failed {
-                reason,
-                status,
-                code,
-                reauthenticate,
-            } => {
-                set("reason", reason.into());
-                if let Some(status) = status {
-                    set("status", (*status).into());
-                }
-                set("code", (*code).into());
-                set("reauthenticate", (*reauthenticate).into());
-            }
-            Event::State {
-                state,
-                previous,
-                phase,
-                attempt,
-                retry_in,
-                waiting_for,
-                at,
-            } => {
-                set("state", state.as_str().into());
-                set("previous", previous.as_str().into());
-                if let Some(phase) = phase {
-                    set("phase", phase.as_str().into());
-                }
-                if let Some(attempt) = attempt {
-                    set("attempt", (*attempt).into());
-                }
-                if let Some(retry_in) = retry_in {
-                    set("retryIn", (*retry_in).into());
-                }
-                if let Some(waiting_for) = waiting_for {
-                    set("waitingFor", waiting_for.as_str().into());
-                }
-                set("at", (*at).into());
-            }
-            Event::Message {
-                from,
-                from_connection,
-                timestamp,
-                message,
-            }
-            | Event::Pubsub {
-                from,
-                from_connection,
-                timestamp,
-                message,
-                ..
-            } => {
-                if let Event::Pubsub { group, .. } = self {
-                    set("group", group.into());
-                }
-                set("from", from.into());
-                set("fromConnection", from_connection.into());
-                set("timestamp", (*timestamp).into());
-                set("message", message.into());
-            }
-            Event::Presence {
-                from,
-                from_connection,
-                presence,
-                show,
-                status,
-            } => {
-                set("from", from.into());
-                set("fromConnection", from_connection.into());
-                set("presence", presence.clone());
-                if let Some(show) = show {
-                    set("show", show.clone());
-                }
-                if let Some(status) = status {
-                    set("status", status.clone());
-                }
-            }
-            Event::Join {
-                group,
-                endpoint_id,
-                connection_id,
-            }
-            | Event::Leave {
-                group,
-                endpoint_id,
-                connection_id,
-            } => {
-                set("group", group.into());
-                set("endpointId", endpoint_id.into());
-                set("connectionId", connection_id.into());
-            }
-            Event::Reply { id, .. } => set("id", id.0.into()),
-            Event::Error {
-                code,
-                message,
-                status,
-                retry,
-            } => {
-                set("code", (*code).into());
-                set("message", message.into());
-                if let Some(status) = status {
-                    set("status", (*status).into());
-                }
-                set("retry", (*retry).into());
-            }
-        }
-        Value::Object(map)
     }
 }
 
@@ -703,9 +518,9 @@ pub struct Machine {
     /// The presence the app set (`{type, show?, status?}`), restored after every connect.
     presence: Option<Value>,
     /// Groups joined, restored after every connect.
-    joined: Names,
+    joined: BTreeSet<String>,
     /// Endpoints whose presence the app observes, restored after every connect.
-    observed: Names,
+    observed: BTreeSet<String>,
 }
 
 impl Machine {
@@ -731,8 +546,8 @@ impl Machine {
             not_before: None,
             calls: Calls::default(),
             presence: None,
-            joined: Names::default(),
-            observed: Names::default(),
+            joined: BTreeSet::new(),
+            observed: BTreeSet::new(),
         }
     }
 
@@ -827,7 +642,7 @@ impl Machine {
         if !matches!(self.inner, Inner::Closed) {
             self.reject_all("CLOSED", "the client was disconnected");
         }
-        let previous = core::mem::replace(&mut self.inner, Inner::Closed);
+        let previous = std::mem::replace(&mut self.inner, Inner::Closed);
         self.timers.clear_all();
         match previous {
             Inner::Closed => return,
@@ -862,7 +677,7 @@ impl Machine {
     /// Tries now, with a fresh token and a fresh backoff. From `failed` this starts again (the
     /// app calls it after the user logged in again). Does nothing once `closed`.
     pub fn reconnect(&mut self, now: Instant) {
-        match core::mem::replace(&mut self.inner, Inner::Idle) {
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Closed => {
                 self.inner = Inner::Closed;
                 return;
@@ -1071,7 +886,7 @@ impl Machine {
 
     /// `post /v1/messages`: a 1:1 text message to every connection of `to`.
     pub fn send_message(&mut self, now: Instant, to: &str, message: &str) -> CallId {
-        let data = SendMessage::new(to, message).to_json();
+        let data = serde_json::to_value(SendMessage::new(to, message)).unwrap_or(Value::Null);
         self.submit(now, Method::Post, "/v1/messages".into(), data, Effect::None)
     }
 
@@ -1079,7 +894,7 @@ impl Machine {
     /// `{type, show?, status?}`); remembered and restored after every reconnect.
     pub fn set_presence(&mut self, now: Instant, presence: Value) -> CallId {
         let presence = match presence {
-            Value::String(kind) => obj! {"type": kind},
+            Value::String(kind) => json!({ "type": kind }),
             Value::Object(map) if map.get("type").is_some_and(Value::is_string) => {
                 Value::Object(map)
             }
@@ -1089,13 +904,13 @@ impl Machine {
             }
         };
         self.presence = Some(presence.clone());
-        let data = obj! {"presence": presence};
+        let data = json!({ "presence": presence });
         self.submit(now, Method::Post, "/v1/presence".into(), data, Effect::None)
     }
 
     /// `post /v1/groups/`: joins `group`; rejoined after every reconnect once it succeeded.
     pub fn join(&mut self, now: Instant, group: &str) -> CallId {
-        let data = obj! {"groups": vec![group]};
+        let data = json!({ "groups": [group] });
         let effect = Effect::Joined(vec![group.to_owned()]);
         self.submit(now, Method::Post, "/v1/groups/".into(), data, effect)
     }
@@ -1103,7 +918,7 @@ impl Machine {
     /// `delete /v1/groups/`: leaves `group` (and stops rejoining it).
     pub fn leave(&mut self, now: Instant, group: &str) -> CallId {
         self.joined.remove(group);
-        let data = obj! {"groups": vec![group]};
+        let data = json!({ "groups": [group] });
         self.submit(
             now,
             Method::Delete,
@@ -1115,15 +930,15 @@ impl Machine {
 
     /// `post /v1/channels/<group>/publish/`: a message to every member of `group`.
     pub fn publish(&mut self, now: Instant, group: &str, message: &str) -> CallId {
-        let data = obj! {"message": message, "push": false};
+        let data = json!({ "message": message, "push": false });
         self.submit(now, Method::Post, publish_path(group), data, Effect::None)
     }
 
     /// `post /v1/presenceobservers`: receive `presence` events of these endpoints; restored
     /// after every reconnect.
     pub fn observe_presence(&mut self, now: Instant, endpoint_ids: &[String]) -> CallId {
-        self.observed.extend(endpoint_ids);
-        let data = obj! {"endpointList": endpoint_ids.to_vec()};
+        self.observed.extend(endpoint_ids.iter().cloned());
+        let data = json!({ "endpointList": endpoint_ids });
         let url = "/v1/presenceobservers".into();
         self.submit(now, Method::Post, url, data, Effect::None)
     }
@@ -1216,7 +1031,7 @@ impl Machine {
             Err(error) => Err(CallError::new("REQUEST_FAILED", error.to_string())),
         };
         if let (Ok(_), Effect::Joined(groups)) = (&result, &flight.call.effect) {
-            self.joined.extend(groups);
+            self.joined.extend(groups.iter().cloned());
         }
         self.settle(&flight.call, result);
         self.arm_calls_timer();
@@ -1261,8 +1076,8 @@ impl Machine {
     }
 
     fn reject_all(&mut self, code: &'static str, message: &str) {
-        let in_flight = core::mem::take(&mut self.calls.in_flight);
-        let queued = core::mem::take(&mut self.calls.queue);
+        let in_flight = std::mem::take(&mut self.calls.in_flight);
+        let queued = std::mem::take(&mut self.calls.queue);
         let calls: Vec<Call> = in_flight
             .into_iter()
             .map(|flight| flight.call)
@@ -1288,20 +1103,20 @@ impl Machine {
         let presence = self
             .presence
             .clone()
-            .unwrap_or_else(|| obj! {"type": "unavailable"});
+            .unwrap_or_else(|| json!({ "type": "unavailable" }));
         let mut restore = vec![(
             Method::Post,
             "/v1/presence".to_owned(),
-            obj! {"presence": presence},
+            json!({ "presence": presence }),
         )];
         if !self.joined.is_empty() {
             let groups: Vec<&String> = self.joined.iter().collect();
-            let data = obj! {"groups": groups};
+            let data = json!({ "groups": groups });
             restore.push((Method::Post, "/v1/groups/".to_owned(), data));
         }
         if !self.observed.is_empty() {
             let endpoints: Vec<&String> = self.observed.iter().collect();
-            let data = obj! {"endpointList": endpoints};
+            let data = json!({ "endpointList": endpoints });
             restore.push((Method::Post, "/v1/presenceobservers".to_owned(), data));
         }
         for (method, url, data) in restore {
@@ -1425,7 +1240,7 @@ impl Machine {
                 }
             }
             Wake::Online => {
-                if core::mem::replace(&mut self.offline, false) {
+                if std::mem::replace(&mut self.offline, false) {
                     self.try_soon(now, "ONLINE");
                 } else {
                     self.verify(now);
@@ -1436,7 +1251,7 @@ impl Machine {
                 self.report_state(now, None);
             }
             Wake::Visible => {
-                let was_hidden = core::mem::replace(&mut self.hidden, false);
+                let was_hidden = std::mem::replace(&mut self.hidden, false);
                 self.verify(now);
                 if was_hidden {
                     self.try_soon(now, "VISIBLE");
@@ -1452,7 +1267,7 @@ impl Machine {
             }
             Wake::PageShow { persisted: false } => {}
             Wake::PageShow { persisted: true } | Wake::Resume => {
-                if core::mem::replace(&mut self.suspended, false) {
+                if std::mem::replace(&mut self.suspended, false) {
                     self.try_soon(now, "RESUME");
                 } else {
                     self.verify(now);
@@ -1479,7 +1294,7 @@ impl Machine {
     /// since nothing can be sent.
     fn hold(&mut self, now: Instant, failure: Failure) {
         let clean = !matches!(failure, Failure::Offline);
-        match core::mem::replace(&mut self.inner, Inner::Idle) {
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Connected(live) => {
                 if clean {
                     self.send(live.link.conn, Packet::disconnect().encode());
@@ -1581,8 +1396,8 @@ impl Machine {
                     vec![("Content-Type".to_owned(), "application/json".to_owned())];
                 all_headers.extend(headers.iter().cloned());
                 let body = match &self.config.endpoint_id {
-                    Some(endpoint_id) => obj! {"endpointId": endpoint_id},
-                    None => obj! {},
+                    Some(endpoint_id) => json!({ "endpointId": endpoint_id }),
+                    None => json!({}),
                 };
                 let request = HttpRequest {
                     method: HttpMethod::Post,
@@ -1620,7 +1435,7 @@ impl Machine {
             method: HttpMethod::Post,
             url: format!("{}/v1/session-tokens", self.config.base_url),
             headers: self.respoke_headers(),
-            body: Some(obj! {"tokenId": token.expose()}.encode()),
+            body: Some(json!({ "tokenId": token.expose() }).to_string()),
             credentials: Credentials::Omit,
             keepalive: false,
         };
@@ -1666,7 +1481,7 @@ impl Machine {
             }
         };
         let Inner::Connecting(Step::Handshake { app_token, .. }) =
-            core::mem::replace(&mut self.inner, Inner::Idle)
+            std::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
@@ -1700,13 +1515,13 @@ impl Machine {
             return;
         };
         let Inner::Connecting(Step::Socket { mut link }) =
-            core::mem::replace(&mut self.inner, Inner::Idle)
+            std::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
         let ack = link.take_ack();
         let request = Request::new(Method::Post, "/v1/connections")
-            .with_data(obj! {"capabilities": obj! {"iceFinalCandidates": true}});
+            .with_data(json!({ "capabilities": { "iceFinalCandidates": true } }));
         self.send_request(&link, request, ack);
         self.inner = Inner::Connecting(Step::Register { link, ack });
         self.report_state(now, None);
@@ -1755,7 +1570,7 @@ impl Machine {
 
     fn connected(&mut self, now: Instant, endpoint_id: String, connection_id: String) {
         let Inner::Connecting(Step::Register { link, .. }) =
-            core::mem::replace(&mut self.inner, Inner::Idle)
+            std::mem::replace(&mut self.inner, Inner::Idle)
         else {
             return;
         };
@@ -1788,7 +1603,7 @@ impl Machine {
     /// otherwise. Either way a new attempt with a new token follows.
     fn lose(&mut self, now: Instant, failure: Failure) {
         if let Inner::Connected(_) = self.inner {
-            let Inner::Connected(live) = core::mem::replace(&mut self.inner, Inner::Idle) else {
+            let Inner::Connected(live) = std::mem::replace(&mut self.inner, Inner::Idle) else {
                 return;
             };
             self.connection_lost(now, live.link, failure);
@@ -1887,7 +1702,7 @@ impl Machine {
 
     /// Aborts the in-flight request and closes the socket of whatever is current.
     fn release_current(&mut self) {
-        match core::mem::replace(&mut self.inner, Inner::Idle) {
+        match std::mem::replace(&mut self.inner, Inner::Idle) {
             Inner::Connecting(step) => {
                 self.release_step(step);
             }
@@ -1921,7 +1736,7 @@ impl Machine {
             .push_back(Command::CloseSocket { id: link.conn });
         // Sent, unanswered, and the socket is gone: the server may or may not have acted on
         // them, so they are rejected rather than sent again (at most once).
-        for flight in core::mem::take(&mut self.calls.in_flight) {
+        for flight in std::mem::take(&mut self.calls.in_flight) {
             let error = CallError::new(
                 "DISCONNECTED",
                 "the connection was lost before the answer arrived",
@@ -2043,7 +1858,7 @@ fn websocket_base(base_url: &str) -> String {
 fn token_from_body(body: &str) -> Result<Token, String> {
     // No preview of the body in the message: a misconfigured server may answer with the bare
     // token, and errors reach logs.
-    let value = Value::parse(body).map_err(|_| {
+    let value: Value = serde_json::from_str(body).map_err(|_| {
         format!(
             "expected JSON {{\"token\": ...}}, got {} bytes that are not JSON",
             body.len()

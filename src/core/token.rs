@@ -1,7 +1,5 @@
 //! Secrets that must never reach a log or an event.
 
-use crate::prelude::*;
-
 use core::fmt;
 
 /// A secret string (a single-use tokenId or an App-Token). `Debug` and `Display` print

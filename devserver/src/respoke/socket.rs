@@ -24,7 +24,7 @@ use respoke_protocol::rest::ErrorBody;
 use respoke_protocol::sails::{Method, Request, Response};
 use respoke_protocol::Packet;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
 use crate::respoke::hub::{PublishError, SocketId};
@@ -379,7 +379,7 @@ fn leave(context: &SocketContext, list: &GroupList) -> Response {
 /// `post /v1/channels/ {"name"}` (respoke.js's `getGroup`): groups exist while they have
 /// members, so this only echoes the id.
 fn create_group(request: &Request) -> Response {
-    match request.data.get("name").and_then(|name| name.as_str()) {
+    match request.data.get("name").and_then(Value::as_str) {
         Some(name) if !name.trim().is_empty() => Response::ok(json!({"id": name})),
         _ => invalid(ErrorBody {
             error: respoke_protocol::push::VALIDATION_ERROR.into(),

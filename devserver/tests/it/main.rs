@@ -2,6 +2,7 @@
 
 mod admission;
 mod app_server;
+mod big_frame;
 mod brokered;
 mod common;
 mod cors;

@@ -59,7 +59,7 @@ impl Peer {
         let r = self.request(method, url, data).await;
         assert_eq!(r.status_code, 200, "{method} {url}: {:?}", r.body);
         assert!(!r.is_error());
-        r.body.into()
+        r.body
     }
 
     /// The next pushed event (heartbeats skipped); panics on anything else.
@@ -369,7 +369,7 @@ async fn presence_reaches_observers_and_unavailable_on_disconnect() {
         .await;
     let p = presence(watcher.event().await);
     assert_eq!(p.presence, "available");
-    assert_eq!(p.status.unwrap(), json!("On the bridge"));
+    assert_eq!(p.status, Some(json!("On the bridge")));
     assert_eq!(p.header.channel.as_deref(), Some("presence:kirk@x"));
     kirk1.quiet().await; // presence goes to observers only
 
@@ -383,7 +383,7 @@ async fn presence_reaches_observers_and_unavailable_on_disconnect() {
         .await;
     let p = presence(watcher.event().await);
     assert_eq!(
-        (p.header.from_connection.as_str(), &p.presence.into()),
+        (p.header.from_connection.as_str(), &p.presence),
         (kirk2.connection.as_str(), &json!("away"))
     );
 
@@ -408,7 +408,7 @@ async fn presence_reaches_observers_and_unavailable_on_disconnect() {
     let mut initial: Vec<(String, Value)> = Vec::new();
     for _ in 0..2 {
         let p = presence(late.event().await);
-        initial.push((p.header.from_connection, p.presence.into()));
+        initial.push((p.header.from_connection, p.presence));
     }
     initial.sort_by_key(|(connection, _)| connection.clone());
     let mut expected = vec![
@@ -425,14 +425,14 @@ async fn presence_reaches_observers_and_unavailable_on_disconnect() {
     for observer in [&mut watcher, &mut late] {
         let p = presence(observer.event().await);
         assert_eq!(
-            (p.header.from_connection.as_str(), &p.presence.into()),
+            (p.header.from_connection.as_str(), &p.presence),
             (k1.as_str(), &json!("unavailable"))
         );
     }
     h.dev("drop", json!({"endpointId": "kirk@x"})).await;
     let p = presence(watcher.event().await);
     assert_eq!(
-        (p.header.from_connection.as_str(), &p.presence.into()),
+        (p.header.from_connection.as_str(), &p.presence),
         (k2.as_str(), &json!("unavailable"))
     );
     let reply = watcher
@@ -541,7 +541,7 @@ async fn bad_shapes_get_400_error_acks() {
     p.ws.send(&Packet::event(
         Some(99),
         "post",
-        vec![json!(request.to_string()).into()],
+        vec![json!(request.to_string())],
     ))
     .await;
     let args = p.ws.ack(99, WAIT).await;

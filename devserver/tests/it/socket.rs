@@ -147,7 +147,7 @@ async fn every_request_gets_an_ack() {
     }
     // Object envelope, `params`, full URL.
     let request = json!({"url": "http://127.0.0.1:1/v1/presence/", "params": {"presence": {"type": "available"}}});
-    ws.send(&Packet::event(Some(50), "post", vec![request.into()]))
+    ws.send(&Packet::event(Some(50), "post", vec![request]))
         .await;
     let ack = ws.next_non_heartbeat(Duration::from_secs(2)).await;
     let Received::Packet(Packet::Ack {
