@@ -183,8 +183,15 @@ compat_check() {
   node tests/compat/respoke-js.mjs --server "$DEVSERVER_BIN"
 }
 
+pack() {
+  rm -f "$TARGET_DIR"/respoke-client-*.tgz
+  (cd pkg && npm pack --pack-destination "$TARGET_DIR" --loglevel=warn)
+  tar -tzf "$TARGET_DIR"/respoke-client-*.tgz
+}
+
 export SIZE_CEILING_KIB=149
-export -f note reset_devserver size_ratchet wasm_browser_tests e2e_tests consumer_check compat_check
+export TARGET_DIR
+export -f note reset_devserver size_ratchet pack wasm_browser_tests e2e_tests consumer_check compat_check
 
 # ---------------------------------------------------------------------------------------------------
 stage "setup: toolchains, browsers, drivers, npm packages" 3000 bash scripts/setup.sh
@@ -198,8 +205,10 @@ stage "build the dev server" 1200 cargo build -p respoke-devserver
 # A front-end crate depending on respoke-client (default features) must build and link its own wasm.
 stage "Rust consumer: tests/rust-consumer builds and links for wasm32" 1200 \
   cargo build -p respoke-rust-consumer --target wasm32-unknown-unknown
-stage "build the wasm package: wasm-pack build --target web --release (pkg/)" 1200 \
-  wasm-pack build --target web --release
+stage "build the npm package: wasm-pack build --target web --release + scripts/package.mjs (pkg/)" 1200 \
+  bash scripts/build-pkg.sh
+# The tarball users install (npm pack); the consumer check installs it, not a link.
+stage "npm pack: target/respoke-client-*.tgz" 120 pack
 stage "size ratchet: pkg/ wasm + glue, gzip -9 <= $SIZE_CEILING_KIB KiB" 60 size_ratchet
 stage "start the dev server on test ports" 0 start_devserver
 

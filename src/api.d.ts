@@ -1,3 +1,6 @@
+// The public types of the respoke-client npm package (its entry, index.js). The packager
+// (scripts/package.mjs) ships this file as index.d.ts. Every code is a string-literal union.
+
 /** Connection states. See README "States". */
 export type State = "idle" | "connecting" | "connected" | "waiting" | "failed" | "closed";
 
@@ -22,20 +25,21 @@ export interface GetTokenContext {
   signal: AbortSignal;
 }
 
-/** Options of {@link connect}. Either `tokenUrl` or `getToken` is required. */
-export interface ConnectOptions {
-  /** Respoke API base URL, scheme://host:port with no path. Default "https://api.respoke.io". */
-  baseUrl?: string;
-  /** App-server URL that answers POST {"endpointId"} with {"token": tokenId}. */
-  tokenUrl?: string;
+/** What a token source gives: a tokenId, or `{token: tokenId}`. */
+export type TokenAnswer = string | { token: string };
+
+/**
+ * A custom token source, called once per attempt. It may return the answer or a promise of it;
+ * throwing (or rejecting with) an {@link UnauthorizedError} means the user must log in again.
+ */
+export type GetToken = (context: GetTokenContext) => TokenAnswer | PromiseLike<TokenAnswer>;
+
+/** Options of {@link connect} common to both token sources. */
+export interface CommonOptions {
+  /** Respoke API base URL, scheme://host:port with no path (the dev server: "http://127.0.0.1:3001"). Required. */
+  baseUrl: string;
   /** Sent to `tokenUrl` as {"endpointId"}; optional when the app server knows the user from its session. */
   endpointId?: string;
-  /** Custom token source, called once per attempt; resolves to a tokenId string or {token}. Overrides `tokenUrl`. */
-  getToken?: (context: GetTokenContext) => Promise<string | { token: string }>;
-  /** fetch credentials mode for `tokenUrl`. Default "include" (cookies are sent). */
-  credentials?: "include" | "same-origin" | "omit";
-  /** Extra headers for the `tokenUrl` request (e.g. a CSRF token). */
-  tokenHeaders?: Record<string, string>;
   backoff?: BackoffOptions;
   /** The backoff counter resets only after a connection stayed up this long. Default 10000. */
   stableAfterMs?: number;
@@ -69,6 +73,58 @@ export interface ConnectOptions {
   queueMaxAgeMs?: number;
 }
 
+/** Tokens from your app server's token endpoint. */
+export interface TokenUrlOptions extends CommonOptions {
+  /** App-server URL that answers POST {"endpointId"} with {"token": tokenId}. */
+  tokenUrl: string;
+  getToken?: undefined;
+  /** fetch credentials mode for `tokenUrl`. Default "include" (cookies are sent). */
+  credentials?: "include" | "same-origin" | "omit";
+  /** Extra headers for the `tokenUrl` request (e.g. a CSRF token). */
+  tokenHeaders?: Record<string, string>;
+}
+
+/** Tokens from your own function. */
+export interface GetTokenOptions extends CommonOptions {
+  getToken: GetToken;
+  tokenUrl?: undefined;
+  credentials?: undefined;
+  tokenHeaders?: undefined;
+}
+
+/** Options of {@link connect}: `baseUrl` and exactly one of `tokenUrl` / `getToken` are required. */
+export type ConnectOptions = TokenUrlOptions | GetTokenOptions;
+
+/** Codes of errors in the attempt pipeline (`error` and `failed` events, `reconnecting.cause`). */
+export type AttemptErrorCode =
+  | "TOKEN_UNAUTHORIZED" | "TOKEN_REJECTED" | "TOKEN_HTTP" | "TOKEN_NETWORK" | "TOKEN_TIMEOUT"
+  | "TOKEN_INVALID_RESPONSE" | "TOKEN_CALLBACK" | "TOKEN_REUSED"
+  | "SESSION_REJECTED" | "SESSION_HTTP" | "SESSION_NETWORK" | "SESSION_INVALID_RESPONSE"
+  | "HANDSHAKE_REJECTED" | "HANDSHAKE_HTTP" | "HANDSHAKE_NETWORK" | "HANDSHAKE_INVALID_RESPONSE"
+  | "REGISTER_REJECTED" | "ATTEMPT_TIMEOUT";
+
+/** Codes of `disconnect` events. */
+export type DisconnectCode =
+  | "SERVER_DISCONNECT" | "SOCKET_CLOSED" | "HEARTBEAT_TIMEOUT" | "SERVER_ERROR" | "PROTOCOL_ERROR"
+  | "CLIENT_DISCONNECT" | "CLIENT_RECONNECT" | "OFFLINE" | "PAGE_HIDDEN" | "PAGE_FROZEN"
+  | "SOCKET_UNRESPONSIVE";
+
+/** What started a retry (`reconnecting.cause`): an error or disconnect code, or a wake. */
+export type ReconnectCause = AttemptErrorCode | DisconnectCode | "ONLINE" | "VISIBLE" | "RESUME" | "WAKE";
+
+/** Codes of `error` events. */
+export type ErrorEventCode = AttemptErrorCode | DisconnectCode | "LISTENER_ERROR" | "RESTORE_FAILED";
+
+/** Codes a request (`request`, `sendMessage`, ...) rejects with. */
+export type RequestErrorCode =
+  | "REQUEST_FAILED" | "REQUEST_TIMEOUT" | "DISCONNECTED" | "QUEUE_FULL" | "QUEUE_TIMEOUT"
+  | "CLOSED" | "FAILED" | "INVALID_ARGUMENT";
+
+/** Every code a {@link RespokeError} carries. */
+export type RespokeErrorCode =
+  | AttemptErrorCode | DisconnectCode | RequestErrorCode
+  | "INVALID_OPTIONS" | "UNSUPPORTED_ENVIRONMENT" | "NOT_INITIALIZED" | "READY_TIMEOUT" | "ABORTED";
+
 /** What a `waiting` client with no attempt scheduled waits for. */
 export type WaitingFor = "online" | "visible" | "resume";
 
@@ -84,11 +140,8 @@ export interface DisconnectEvent {
   type: "disconnect";
   /** Human-readable reason. */
   reason: string;
-  /**
-   * Stable code, e.g. "SERVER_DISCONNECT", "SOCKET_CLOSED", "HEARTBEAT_TIMEOUT", "CLIENT_DISCONNECT",
-   * "CLIENT_RECONNECT", "OFFLINE", "PAGE_HIDDEN", "PAGE_FROZEN", "SOCKET_UNRESPONSIVE", "PROTOCOL_ERROR".
-   */
-  code: string;
+  /** Stable code. */
+  code: DisconnectCode;
   willReconnect: boolean;
 }
 
@@ -98,7 +151,7 @@ export interface ReconnectingEvent {
   attempt: number;
   delayMs: number;
   /** Code of what caused the retry: an error or disconnect code, or "ONLINE", "VISIBLE", "RESUME", "WAKE". */
-  cause: string;
+  cause: ReconnectCause;
 }
 
 export interface FailedEvent {
@@ -106,7 +159,7 @@ export interface FailedEvent {
   reason: string;
   /** HTTP status that made the failure terminal, when there was one. */
   status?: number;
-  code: string;
+  code: AttemptErrorCode;
   /** True when the user must authenticate again (401/403 from the token endpoint). */
   reauthenticate: boolean;
 }
@@ -127,10 +180,11 @@ export interface StateEvent {
   at: number;
 }
 
-export interface ErrorEvent {
+/** Something went wrong (named so as not to shadow the DOM's `ErrorEvent`). */
+export interface ClientErrorEvent {
   type: "error";
-  /** Stable machine-readable code, e.g. "TOKEN_HTTP", "TOKEN_TIMEOUT", "SESSION_REJECTED", "HANDSHAKE_HTTP". */
-  code: string;
+  /** Stable machine-readable code. */
+  code: ErrorEventCode;
   message: string;
   /** HTTP status, when the error came from an HTTP response. */
   status?: number;
@@ -138,8 +192,8 @@ export interface ErrorEvent {
   retry: boolean;
 }
 
-/** A 1:1 text message (`sendMessage` from another endpoint). */
-export interface MessageEvent {
+/** A 1:1 text message (`sendMessage` from another endpoint); named so as not to shadow the DOM's `MessageEvent`. */
+export interface TextMessageEvent {
   type: "message";
   /** Sender's endpointId. */
   from: string;
@@ -200,8 +254,8 @@ export interface ClientEventMap {
   reconnecting: ReconnectingEvent;
   failed: FailedEvent;
   state: StateEvent;
-  error: ErrorEvent;
-  message: MessageEvent;
+  error: ClientErrorEvent;
+  message: TextMessageEvent;
   presence: PresenceEvent;
   join: JoinEvent;
   leave: LeaveEvent;
@@ -209,6 +263,9 @@ export interface ClientEventMap {
 }
 
 export type ClientEventName = keyof ClientEventMap;
+
+/** Every event a client emits (a union discriminated by `type`). */
+export type ClientEvent = ClientEventMap[ClientEventName];
 
 /** Counters since `connect`. */
 export interface ClientStats {
@@ -218,11 +275,29 @@ export interface ClientStats {
   disconnects: number;
 }
 
-/** Error thrown or rejected by the client's methods. */
-export interface RespokeError extends Error {
-  name: "RespokeError";
-  code: string;
-  status?: number;
+/** Error thrown or rejected by the client's methods: `e instanceof RespokeError` narrows it. */
+export class RespokeError extends Error {
+  constructor(code: RespokeErrorCode, message: string, options?: { status?: number; cause?: unknown });
+  readonly name: "RespokeError";
+  /** Stable code. */
+  readonly code: RespokeErrorCode;
+  /** The HTTP status, when an HTTP answer caused it. */
+  readonly status?: number;
+}
+
+/** Throw (or reject with) this from `getToken` when the user must log in again: the client stops with `failed`, `reauthenticate: true`. */
+export class UnauthorizedError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+  readonly name: "UnauthorizedError";
+  readonly code: "UNAUTHORIZED";
+}
+
+/** Options of `ready()`. */
+export interface ReadyOptions {
+  /** Rejects with code "ABORTED" when it aborts. */
+  signal?: AbortSignal;
+  /** Rejects with code "READY_TIMEOUT" if not connected within this long. */
+  timeoutMs?: number;
 }
 
 /**
@@ -242,8 +317,12 @@ export class Client {
    * From `failed` it starts again (call it after the user logged in again). No effect once closed.
    */
   reconnect(): void;
-  /** Resolves with the next `connect` event (at once if connected); rejects with a RespokeError if the client fails or is closed first. */
-  ready(): Promise<ConnectEvent>;
+  /**
+   * Resolves with the next `connect` event (at once if connected); rejects with a RespokeError if the
+   * client fails (its code and `status`) or is closed (CLOSED) first, the signal aborts (ABORTED) or
+   * `timeoutMs` passes (READY_TIMEOUT).
+   */
+  ready(options?: ReadyOptions): Promise<ConnectEvent>;
   /**
    * Any Respoke REST call over the socket (Sails over socket.io), e.g. `request("get", "/v1/turn")`.
    * Resolves with the answer body. Rejects with a RespokeError: REQUEST_FAILED (the server answered an
@@ -273,14 +352,26 @@ export class Client {
   /** connectionId of the current connection, if connected. */
   readonly connectionId: string | undefined;
   /**
-   * Releases this JS handle. It does not disconnect: call `disconnect()` first, or the connection
-   * keeps running without a handle to stop it.
+   * Disconnects and releases the client's memory; any use afterwards throws CLOSED. A client that
+   * is garbage-collected without it is disconnected as well.
    */
   free(): void;
 }
 
-/** Creates a client and starts connecting at once. Throws a RespokeError (code "INVALID_OPTIONS") on bad options. */
+/**
+ * Creates a client and starts connecting at once. Throws a RespokeError: INVALID_OPTIONS (bad or
+ * unknown options, naming the nearest known one), NOT_INITIALIZED (before `init()` resolved),
+ * UNSUPPORTED_ENVIRONMENT (no fetch, WebSocket or timers in this global scope).
+ */
 export function connect(options: ConnectOptions): Client;
+
+/** Where `init()` finds the wasm module; by default next to this file (`new URL(..., import.meta.url)`). */
+export interface InitOptions {
+  module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module | Promise<RequestInfo | URL | Response | BufferSource | WebAssembly.Module>;
+}
+
+/** Loads the wasm module; call (and await) it once before `connect`. Later calls return the same promise. */
+export default function init(options?: InitOptions): Promise<void>;
 
 /** Live objects the library holds across all clients; for leak checks, not needed by apps. */
 export interface DebugCounters {

@@ -1,5 +1,5 @@
 // The demo app: logs in to the example app server, then uses the client exactly as any app would.
-import init, { connect } from "/pkg/respoke_client.js";
+import init, { connect } from "/pkg/index.js";
 import { Timeline, formatDuration } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);

@@ -173,6 +173,15 @@ impl Driver {
                 break;
             }
         }
+        // A request made after disconnect() but queued before the driver saw it must settle
+        // too (CLOSED): no more sends get in, and whatever is queued is answered.
+        receiver.close();
+        while let Ok(input) = receiver.try_recv() {
+            if let Input::Call(_, settle) = input {
+                let error = js::respoke_error("CLOSED", "the client was disconnected", None);
+                let _ = settle.reject.call1(&JsValue::UNDEFINED, &error);
+            }
+        }
         // Dropping self removes every handler, timer and listener this client registered.
     }
 

@@ -26,7 +26,22 @@ pub const EVENT_NAMES: [&str; 11] = [
 ];
 
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
+///
+/// The package's JS entry registers its `RespokeError` class ([`register_error_class`]), so
+/// that errors made here are instances of it (`e instanceof RespokeError`); without it (the
+/// raw wasm-bindgen module, or a Rust app) they are plain `Error`s with the same fields.
 pub fn respoke_error(code: &str, message: &str, status: Option<u16>) -> JsValue {
+    let class = ERROR_CLASS.with(|class| class.borrow().clone());
+    if let Some(class) = class {
+        let options = js_sys::Object::new();
+        if let Some(status) = status {
+            let _ = js_sys::Reflect::set(&options, &"status".into(), &status.into());
+        }
+        let args = js_sys::Array::of3(&code.into(), &message.into(), &options);
+        if let Ok(error) = js_sys::Reflect::construct(&class, &args) {
+            return error;
+        }
+    }
     let error = js_sys::Error::new(message);
     error.set_name("RespokeError");
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
@@ -34,6 +49,15 @@ pub fn respoke_error(code: &str, message: &str, status: Option<u16>) -> JsValue 
         let _ = js_sys::Reflect::set(&error, &"status".into(), &status.into());
     }
     error.into()
+}
+
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
+/// Makes [`respoke_error`] construct `new class(code, message, {status})`.
+pub fn register_error_class(class: js_sys::Function) {
+    ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(class));
 }
 
 fn get(value: &JsValue, key: &str) -> JsValue {
@@ -181,7 +205,8 @@ struct Snapshot {
     connection_id: Option<String>,
     stats: Stats,
     last_connect: Option<JsValue>,
-    finished: Option<(&'static str, String)>,
+    /// Why `ready()` rejects now: code, message, HTTP status.
+    finished: Option<(&'static str, String, Option<u16>)>,
 }
 
 /// What the `Client` handle and the driver share: listeners, a snapshot for the getters, and
@@ -221,6 +246,19 @@ impl Shared {
         snapshot.stats = machine.stats();
     }
 
+    /// What the getters show at once after `disconnect()` / `reconnect()`, before the driver
+    /// (a microtask later) has run the core: `closed`, or `connecting` (a terminal state stays).
+    pub fn assume_state(&self, state: State) {
+        let mut snapshot = self.snapshot.borrow_mut();
+        if snapshot.state != Some(State::Closed) {
+            snapshot.state = Some(state);
+            if state != State::Connected {
+                snapshot.endpoint_id = None;
+                snapshot.connection_id = None;
+            }
+        }
+    }
+
     /// Current state.
     pub fn state(&self) -> State {
         self.snapshot.borrow().state.unwrap_or(State::Idle)
@@ -252,8 +290,9 @@ impl Shared {
             if let (Some(State::Connected), Some(event)) = (snapshot.state, &snapshot.last_connect)
             {
                 let _ = resolve.call1(&JsValue::UNDEFINED, event);
-            } else if let Some((code, message)) = finished {
-                let _ = reject.call1(&JsValue::UNDEFINED, &respoke_error(code, message, None));
+            } else if let Some((code, message, status)) = finished {
+                let error = respoke_error(code, message, *status);
+                let _ = reject.call1(&JsValue::UNDEFINED, &error);
             } else {
                 drop(snapshot);
                 self.waiters.borrow_mut().push((resolve, reject));
@@ -269,10 +308,16 @@ impl Shared {
                 self.snapshot.borrow_mut().last_connect = Some(value.clone());
                 self.settle(|(resolve, _)| resolve, &value);
             }
-            Event::Failed { code, reason, .. } => {
+            Event::Failed {
+                code,
+                reason,
+                status,
+                ..
+            } => {
                 // Kept for ready() calls made while failed; reconnect() may start again.
-                self.snapshot.borrow_mut().finished = Some((code, reason.clone()));
-                self.settle(|(_, reject)| reject, &respoke_error(code, reason, None));
+                self.snapshot.borrow_mut().finished = Some((code, reason.clone(), *status));
+                let error = respoke_error(code, reason, *status);
+                self.settle(|(_, reject)| reject, &error);
             }
             Event::State {
                 state: State::Closed,
@@ -318,7 +363,7 @@ impl Shared {
     /// The client is closed: pending and future `ready()` calls reject.
     pub fn close(&self) {
         let message = "the client was disconnected".to_owned();
-        self.snapshot.borrow_mut().finished = Some(("CLOSED", message.clone()));
+        self.snapshot.borrow_mut().finished = Some(("CLOSED", message.clone(), None));
         self.settle(
             |(_, reject)| reject,
             &respoke_error("CLOSED", &message, None),

@@ -17,12 +17,9 @@ use wasm_bindgen::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Machine, Method};
+use crate::core::{Machine, Method, State};
 use driver::{CallOp, Input, Settle};
 use js::{as_function, respoke_error, Shared, EVENT_NAMES};
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_API: &'static str = include_str!("../api.d.ts");
 
 /// A reconnecting Respoke client (see `Client` in `api.d.ts`).
 #[wasm_bindgen(skip_typescript)]
@@ -77,12 +74,15 @@ impl Client {
     #[wasm_bindgen(skip_typescript)]
     pub fn disconnect(&self) {
         let _ = self.inputs.unbounded_send(Input::Disconnect);
+        self.shared.assume_state(State::Closed);
     }
 
     /// Tries now with a fresh token and backoff.
     #[wasm_bindgen(skip_typescript)]
     pub fn reconnect(&self) {
-        let _ = self.inputs.unbounded_send(Input::Reconnect);
+        if self.inputs.unbounded_send(Input::Reconnect).is_ok() {
+            self.shared.assume_state(State::Connecting);
+        }
     }
 
     /// A promise of the next `connect`.
@@ -202,6 +202,14 @@ impl Client {
     }
 }
 
+/// Dropping the handle (`free()` from JS, its garbage collection, or the end of its scope in
+/// Rust) ends the client: a connection nobody can reach any more must not stay up.
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.inputs.unbounded_send(Input::Disconnect);
+    }
+}
+
 impl Client {
     fn call(&self, op: CallOp, void: bool) -> js_sys::Promise {
         let mut op = Some(op);
@@ -222,6 +230,13 @@ impl Client {
 
 fn rejected(message: &str) -> js_sys::Promise {
     js_sys::Promise::reject(&respoke_error("INVALID_ARGUMENT", message, None))
+}
+
+/// Used by the package's JS entry (`index.js`): errors are made as instances of its
+/// `RespokeError` class.
+#[wasm_bindgen(js_name = __registerErrorClass, skip_typescript)]
+pub fn register_error_class(class: js_sys::Function) {
+    js::register_error_class(class);
 }
 
 /// Counts of live objects the shell created (sockets, timers, requests, listeners), for leak

@@ -121,9 +121,10 @@ impl Options {
             (None, None) => return Err(invalid("either tokenUrl or getToken is required")),
         };
         let mut config = Config::new(token_source);
-        if let Some(base_url) = self.base_url {
-            config.base_url = base_url;
-        }
+        // The hosted Respoke (the core's default) is gone: a page must say where its server is.
+        config.base_url = self.base_url.ok_or_else(|| {
+            invalid("baseUrl is required: the Respoke server, e.g. \"http://127.0.0.1:3001\"")
+        })?;
         config.endpoint_id = self.endpoint_id;
         if let Some(sdk) = self.sdk {
             config.sdk = sdk;

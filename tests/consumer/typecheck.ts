@@ -1,7 +1,8 @@
-// Compiled with `tsc --noEmit --strict` against the generated pkg/respoke_client.d.ts: every
-// line that uses the API must type-check, and every `@ts-expect-error` line must be an error
-// (an unused one fails the build), which is what proves the types are exact rather than `any`.
-import init, { connect, Client } from "../../pkg/respoke_client.js";
+// Compiled with `tsc --noEmit --strict` against the installed package's index.d.ts: every line
+// that uses the API must type-check, and every `@ts-expect-error` line must be an error (an
+// unused one fails the build), which is what proves the types are exact rather than `any`.
+// typecheck-errors.ts holds the mistakes a newcomer makes.
+import init, { connect, Client, RespokeError, UnauthorizedError } from "respoke-client";
 import type {
   ClientEventMap,
   ClientStats,
@@ -9,12 +10,14 @@ import type {
   ConnectOptions,
   DisconnectEvent,
   FailedEvent,
+  ClientEvent,
+  DisconnectCode,
   Phase,
-  RespokeError,
+  RespokeErrorCode,
   State,
   StateEvent,
   WaitingFor,
-} from "../../pkg/respoke_client.js";
+} from "respoke-client";
 
 export async function demo(signal: AbortSignal): Promise<void> {
   await init();
@@ -42,7 +45,9 @@ export async function demo(signal: AbortSignal): Promise<void> {
 
   // A custom token source: string or {token}, with the attempt and an AbortSignal.
   connect({
+    baseUrl: "http://127.0.0.1:3001",
     getToken: async ({ attempt, signal }) => {
+      if (attempt > 3) throw new UnauthorizedError("log in again");
       const response = await fetch(`/token?attempt=${attempt}`, { signal });
       return attempt % 2 === 0 ? { token: await response.text() } : response.text();
     },
@@ -65,6 +70,9 @@ export async function demo(signal: AbortSignal): Promise<void> {
   client.listen("reconnecting", (event) => {
     const delay: number = event.delayMs;
     const cause: string = event.cause;
+    const disconnectCode: DisconnectCode | undefined =
+      event.cause === "SOCKET_CLOSED" ? event.cause : undefined;
+    void disconnectCode;
     void [delay, cause, event.attempt];
   });
   client.listen("failed", (event: FailedEvent) => {
@@ -92,12 +100,14 @@ export async function demo(signal: AbortSignal): Promise<void> {
   client.listen("connected", () => {});
   // @ts-expect-error the handler of "connect" does not get a DisconnectEvent
   client.listen("connect", (event: DisconnectEvent) => void event);
+  // A synchronous getToken works too.
+  connect({ baseUrl: "http://127.0.0.1:3001", getToken: () => "tokenId" });
   // @ts-expect-error baseUrl is a string
   connect({ baseUrl: 3001, tokenUrl: "/t" });
   // @ts-expect-error credentials is a fetch credentials mode
-  connect({ tokenUrl: "/t", credentials: "always" });
+  connect({ baseUrl: "http://x:1", tokenUrl: "/t", credentials: "always" });
   // @ts-expect-error backoff delays are numbers
-  connect({ tokenUrl: "/t", backoff: { initialDelayMs: "1s" } });
+  connect({ baseUrl: "http://x:1", tokenUrl: "/t", backoff: { initialDelayMs: "1s" } });
 
   const state: State = client.state;
   switch (state) {
@@ -151,13 +161,21 @@ export async function demo(signal: AbortSignal): Promise<void> {
   void counts;
 
   try {
-    const ready: ConnectEvent = await client.ready();
+    const ready: ConnectEvent = await client.ready({ signal, timeoutMs: 10_000 });
     void ready.connectionId;
   } catch (error) {
-    const respokeError = error as RespokeError;
-    const name: "RespokeError" = respokeError.name;
-    const code: string = respokeError.code;
-    void [name, code];
+    if (error instanceof RespokeError) {
+      const name: "RespokeError" = error.name;
+      const code: RespokeErrorCode = error.code;
+      const status: number | undefined = error.status;
+      void [name, code, status];
+    }
+  }
+
+  const all: ClientEvent[] = [];
+  for (const event of all) {
+    if (event.type === "message") void event.fromConnection;
+    if (event.type === "failed") void event.reauthenticate;
   }
 
   const handlers: { [K in keyof ClientEventMap]?: (event: ClientEventMap[K]) => void } = {};

@@ -1,20 +1,16 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
-import wasm from "vite-plugin-wasm";
 
-// The app server of the running dev server; `vite preview` proxies /api to it, as an app's own
-// server would sit behind the same origin.
+// The app server of the running dev server; Vite (dev and preview) proxies /api to it, as the
+// README tells apps to: the session cookie then belongs to the page's own origin.
 const app = process.env.RESPOKE_TEST_APP ?? "http://127.0.0.1:8180";
+const port = Number(process.env.CONSUMER_PORT ?? 8181);
+const proxy = { "/api": { target: app, changeOrigin: false } };
 
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   logLevel: "warn",
-  plugins: [wasm()],
   build: { target: "es2022", outDir: "dist", emptyOutDir: true },
-  preview: {
-    host: "127.0.0.1",
-    port: Number(process.env.CONSUMER_PORT ?? 8181),
-    strictPort: true,
-    proxy: { "/api": { target: app, changeOrigin: false } },
-  },
+  server: { host: "127.0.0.1", port, strictPort: true, proxy },
+  preview: { host: "127.0.0.1", port, strictPort: true, proxy },
 });

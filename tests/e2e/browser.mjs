@@ -17,11 +17,11 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-/** Launches Debian's Chromium (never a downloaded one). */
-export function launchChromium() {
+/** Launches Debian's Chromium (never a downloaded one), with extra flags if given. */
+export function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
 

@@ -34,7 +34,7 @@ async function connectedPage(user) {
         body: JSON.stringify({ username: user, password: "test" }),
       });
       if (!login.ok) throw new Error(`login ${login.status}`);
-      const { default: init, connect } = await import("/pkg/respoke_client.js");
+      const { default: init, connect } = await import("/pkg/index.js");
       await init();
       const events = [];
       const client = connect({

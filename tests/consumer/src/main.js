@@ -1,6 +1,5 @@
-// What an app built with a bundler writes: import the package by name, no init() call (the
-// bundler target instantiates the wasm when the module loads).
-import { connect } from "respoke-client";
+// What an app writes: import the package by name, init() once, connect.
+import init, { connect, RespokeError } from "respoke-client";
 
 const result = document.getElementById("result");
 const show = (state, text) => {
@@ -9,7 +8,8 @@ const show = (state, text) => {
 };
 
 async function main() {
-  // The app server (proxied by `vite preview`) logs the user in and tells where Respoke is.
+  // The app server (proxied by the dev/preview server, as the README says) logs the user in and
+  // tells where Respoke is.
   const params = new URLSearchParams(location.search);
   const login = await fetch("/api/login", {
     method: "POST",
@@ -19,11 +19,14 @@ async function main() {
   if (!login.ok) throw new Error(`login: HTTP ${login.status}`);
   const config = await (await fetch("/api/config")).json();
 
+  await init();
   const client = connect({ baseUrl: config.respokeBaseUrl, tokenUrl: config.tokenUrl });
   window.client = client;
   client.listen("state", (event) => show(event.state, `state ${event.state}`));
-  const connected = await client.ready();
+  const connected = await client.ready({ timeoutMs: 15_000 });
   show("connected", `connected as ${connected.endpointId} (${connected.connectionId})`);
 }
 
-main().catch((error) => show("error", `error: ${error.message}`));
+main().catch((error) =>
+  show("error", `error: ${error instanceof RespokeError ? error.code : ""} ${error.message}`),
+);

@@ -1,0 +1,146 @@
+// The entry of the respoke-client npm package: the wasm-bindgen module (./respoke_client.js)
+// behind a guard that turns misuse into RespokeErrors: connect() before init() resolved
+// (NOT_INITIALIZED), any use of a client after free() (CLOSED). Types: index.d.ts.
+import initWasm, * as wasm from "./respoke_client.js";
+
+/** Error thrown or rejected by the client (a stable `code`, and `status` for HTTP answers). */
+export class RespokeError extends Error {
+  constructor(code, message, options = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RespokeError";
+    this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** Thrown by an app's `getToken` when the user must log in again. */
+export class UnauthorizedError extends Error {
+  constructor(message = "the user must log in again", options = undefined) {
+    super(message, options);
+    this.name = "UnauthorizedError";
+    this.code = "UNAUTHORIZED";
+  }
+}
+
+let initialized = false;
+let initializing;
+
+/** Loads the wasm module once; every later call returns the same promise. */
+export default function init(options) {
+  initializing ??= initWasm(options).then(() => {
+    wasm.__registerErrorClass(RespokeError);
+    initialized = true;
+  });
+  return initializing;
+}
+
+const closed = () => new RespokeError("CLOSED", "this client was freed");
+
+/** A reconnecting Respoke client; see index.d.ts. */
+export class Client {
+  #inner;
+
+  constructor(inner) {
+    this.#inner = inner;
+  }
+
+  #live() {
+    if (this.#inner === undefined) throw closed();
+    return this.#inner;
+  }
+
+  listen(event, handler) {
+    this.#live().listen(event, handler);
+  }
+  ignore(event, handler) {
+    this.#live().ignore(event, handler);
+  }
+  disconnect() {
+    this.#live().disconnect();
+  }
+  reconnect() {
+    this.#live().reconnect();
+  }
+  request(method, url, data) {
+    return this.#inner ? this.#inner.request(method, url, data) : Promise.reject(closed());
+  }
+  sendMessage(options) {
+    return this.#inner ? this.#inner.sendMessage(options) : Promise.reject(closed());
+  }
+  setPresence(presence) {
+    return this.#inner ? this.#inner.setPresence(presence) : Promise.reject(closed());
+  }
+  join(group) {
+    return this.#inner ? this.#inner.join(group) : Promise.reject(closed());
+  }
+  leave(group) {
+    return this.#inner ? this.#inner.leave(group) : Promise.reject(closed());
+  }
+  publish(options) {
+    return this.#inner ? this.#inner.publish(options) : Promise.reject(closed());
+  }
+  observePresence(endpointIds) {
+    return this.#inner ? this.#inner.observePresence(endpointIds) : Promise.reject(closed());
+  }
+  stats() {
+    return this.#live().stats();
+  }
+  get state() {
+    return this.#inner ? this.#inner.state : "closed";
+  }
+  get endpointId() {
+    return this.#inner?.endpointId;
+  }
+  get connectionId() {
+    return this.#inner?.connectionId;
+  }
+
+  /** The next `connect`; with `signal` (ABORTED) and `timeoutMs` (READY_TIMEOUT). */
+  ready({ signal, timeoutMs } = {}) {
+    if (this.#inner === undefined) return Promise.reject(closed());
+    const next = this.#inner.ready();
+    if (signal == null && timeoutMs == null) return next;
+    return new Promise((resolve, reject) => {
+      let timer;
+      const onAbort = () =>
+        settle(reject, new RespokeError("ABORTED", "ready() was aborted", { cause: signal.reason }));
+      const settle = (how, value) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        how(value);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort);
+      if (timeoutMs != null) {
+        timer = setTimeout(
+          () => settle(reject, new RespokeError("READY_TIMEOUT", `not connected within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }
+      next.then((event) => settle(resolve, event), (error) => settle(reject, error));
+    });
+  }
+
+  /** Disconnects and frees the client; any use afterwards throws CLOSED. */
+  free() {
+    const inner = this.#inner;
+    this.#inner = undefined;
+    inner?.free(); // the Rust handle's Drop disconnects
+  }
+}
+
+/** Creates a client and starts connecting at once. */
+export function connect(options) {
+  if (!initialized) {
+    throw new RespokeError("NOT_INITIALIZED", "call (and await) init() before connect()");
+  }
+  // A handle dropped without free() is collected with its wasm-bindgen object, whose
+  // finalizer frees the Rust handle: its Drop disconnects.
+  return new Client(wasm.connect(options));
+}
+
+/** Counts of live objects across all clients (sockets, drivers, requests, timers, listeners). */
+export function debugCounters() {
+  if (!initialized) throw new RespokeError("NOT_INITIALIZED", "call (and await) init() first");
+  return wasm.debugCounters();
+}
