@@ -397,7 +397,7 @@ pub async fn put_role(
     }
 }
 
-/// `DELETE /v1/roles/{roleId}`: sessions of the role may do nothing with groups from then on.
+/// `DELETE /v1/roles/{roleId}`: sessions of the role may only leave groups from then on.
 pub async fn delete_role(
     State(state): AppState,
     Path(role_id): Path<String>,

@@ -29,7 +29,10 @@
 //! echoed only. A role created through `POST /v1/roles` without `groups` may do nothing with
 //! groups (Respoke's "blank role"); a config role without `groups` may do everything (config
 //! files written before roles had permissions keep working). A session without a role
-//! (development mode) may do everything; a session whose role was deleted, nothing.
+//! (development mode) may do everything. A session whose role was deleted may only leave
+//! groups: leaving takes nothing, a session can always end its memberships by disconnecting,
+//! and respoke.js's `client.disconnect()` leaves every group first and throws an uncaught
+//! error in the page when that is refused.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -502,13 +505,15 @@ impl RoleStore {
     }
 
     /// Whether a session of `role_id` may do `action` with `group`. No role (development
-    /// mode): yes; a role that no longer exists: no.
+    /// mode): yes; a role that no longer exists: only [`GroupAction::Unsubscribe`].
     pub fn permits(&self, role_id: Option<&str>, group: &str, action: GroupAction) -> bool {
         match role_id {
             None => true,
             Some(id) => lock(&self.roles)
                 .get(&key(id))
-                .is_some_and(|role| role.permits(group, action)),
+                .map_or(action == GroupAction::Unsubscribe, |role| {
+                    role.permits(group, action)
+                }),
         }
     }
 }
@@ -543,6 +548,7 @@ mod tests {
         assert!(store.permits(id, "lobby", GroupAction::GetSubscribers));
         assert!(store.permits(None, "anything", GroupAction::Create));
         assert!(!store.permits(Some("gone"), "bridge", GroupAction::Subscribe));
+        assert!(store.permits(Some("gone"), "bridge", GroupAction::Unsubscribe));
         // Lower-case ids find the role too.
         assert!(store.permits(
             Some(&role.id.to_ascii_lowercase()),

@@ -593,7 +593,7 @@ async fn role_permissions_are_enforced_on_the_socket() {
         )
         .await;
     assert_eq!(r.status_code, 200, "{:?}", r.body);
-    // A deleted role's sessions may do nothing with groups.
+    // A deleted role's sessions may only leave groups.
     let (status, _) = send(sdk_headers(
         h.http.delete(format!("{}/v1/roles/{role_id}", h.api)),
         Some(&token),
@@ -613,6 +613,10 @@ async fn role_permissions_are_enforced_on_the_socket() {
         .request(Method::Post, "/v1/channels/", json!({"name": "new"}))
         .await;
     assert_denied(&r, "create after delete");
+    let r = listener
+        .request(Method::Delete, "/v1/groups/", join("lobby"))
+        .await;
+    assert_eq!(r.status_code, 200, "leave after delete: {:?}", r.body);
     // Messages are not group operations: still fine.
     let r = listener
         .request(
