@@ -501,5 +501,16 @@ mod example_tests {
         let hashes = config.password_hashes().unwrap();
         assert!(verify_password(&hashes["spock@enterprise.com"], "spock"));
         assert!(verify_password(&hashes["kirk@enterprise.com"], "kirk"));
+        let admins = config.admin_password_hashes().unwrap();
+        assert!(verify_password(
+            &admins["admin@example.com"],
+            "change-me-too"
+        ));
+        assert_eq!(config.apps[0].display_name(), "example");
+        assert_eq!(config.apps[0].roles[1].name, "listener");
+        assert!(
+            config.turn.is_none(),
+            "the example's [turn] is commented out"
+        );
     }
 }
