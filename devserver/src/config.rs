@@ -241,6 +241,15 @@ impl Config {
                     .map_err(|e| ConfigError::Invalid(format!("role {}: {e}", role.id)))?;
             }
         }
+        let mut role_ids = std::collections::HashSet::new();
+        for role in self.apps.iter().flat_map(|app| &app.roles) {
+            if !role_ids.insert(role.id.trim().to_ascii_uppercase()) {
+                return Err(ConfigError::Invalid(format!(
+                    "role id {} appears more than once (role ids are unique across apps)",
+                    role.id
+                )));
+            }
+        }
         if let Some(turn) = &self.turn {
             turn.validate()?;
         }
@@ -470,6 +479,12 @@ password = "pw2"
         let config =
             Config::from_toml(&format!("{app}[turn]\nuris=['turn:x:3478']\nsecret='s'\n")).unwrap();
         assert_eq!(config.turn.unwrap().ttl, 86_400);
+        // Role ids are unique across apps (they key one role store).
+        assert!(Config::from_toml(
+            "[[apps]]\nid='A'\nsecret='S'\n[[apps.roles]]\nid='r1'\nname='r'\n\
+             [[apps]]\nid='B'\nsecret='T'\n[[apps.roles]]\nid='R1'\nname='r'\n"
+        )
+        .is_err());
         // Admins need a password like users; roles' group permissions are checked.
         assert!(Config::from_toml(&format!("{app}[[admins]]\nname='root'\n")).is_err());
         assert!(Config::from_toml(&format!(

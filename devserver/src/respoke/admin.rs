@@ -145,7 +145,13 @@ impl AdminSessions {
                 HashMap::new()
             })
         });
-        let hash = hashes.get(username)?;
+        let Some(hash) = hashes.get(username) else {
+            // As slow as a wrong password, so the time taken does not tell which names exist.
+            if let Some(any) = hashes.values().next() {
+                let _ = verify_password(any, password);
+            }
+            return None;
+        };
         if !verify_password(hash, password) {
             return None;
         }
