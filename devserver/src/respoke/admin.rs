@@ -20,7 +20,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::Json;
 use respoke_protocol::query::parse_query;
@@ -181,6 +182,21 @@ impl AdminSessions {
 
 type AppState = State<Arc<RespokeState>>;
 
+/// The `{appId}` / `{roleId}` path segment; a segment that does not decode (bad
+/// percent-encoding, not UTF-8) is a JSON 400 like every other error.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Id(id)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
 /// A string field of a JSON body, or its validation error.
 fn string_field<'a>(
     body: &'a Value,
@@ -260,7 +276,7 @@ pub async fn get_apps(State(state): AppState, headers: HeaderMap) -> Result<Json
 /// `GET /v1/apps/{appId}`.
 pub async fn get_app(
     State(state): AppState,
-    Path(app_id): Path<String>,
+    Id(app_id): Id,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let caller = require(&state, &headers)?;
@@ -349,7 +365,7 @@ pub async fn post_roles(
 /// `GET /v1/roles/{roleId}` (`?appId=` optional: then the role must be that app's).
 pub async fn get_role(
     State(state): AppState,
-    Path(role_id): Path<String>,
+    Id(role_id): Id,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
@@ -372,7 +388,7 @@ pub async fn get_role(
 /// permissions from their next request.
 pub async fn put_role(
     State(state): AppState,
-    Path(role_id): Path<String>,
+    Id(role_id): Id,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -406,7 +422,7 @@ pub async fn put_role(
 /// `DELETE /v1/roles/{roleId}`: sessions of the role may only leave groups from then on.
 pub async fn delete_role(
     State(state): AppState,
-    Path(role_id): Path<String>,
+    Id(role_id): Id,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let caller = require(&state, &headers)?;

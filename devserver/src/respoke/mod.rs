@@ -44,6 +44,7 @@ pub fn router(state: Arc<RespokeState>) -> Router {
             get(routes::other_transport).post(routes::other_transport),
         )
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

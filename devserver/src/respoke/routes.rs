@@ -213,3 +213,8 @@ pub async fn other_transport() -> ApiError {
 pub async fn not_found() -> ApiError {
     ApiError::not_found("Not found.")
 }
+
+/// A known path with another method: 405 as JSON like every other error.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+}

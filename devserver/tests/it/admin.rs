@@ -681,3 +681,25 @@ ttl = 600
     assert_eq!(reply["ttl"], 600);
     assert_eq!(reply["uris"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn wrong_methods_and_undecodable_ids_are_json_errors() {
+    let h = start_with(fast_settings()).await;
+    let token = admin_token(&h).await;
+    for (method, path, status) in [
+        (reqwest::Method::PATCH, "/v1/roles/X", 405),
+        (reqwest::Method::DELETE, "/v1/apps", 405),
+        (reqwest::Method::GET, "/v1/adminsessions", 405),
+        (reqwest::Method::GET, "/v1/roles/%FF%FE", 400),
+        (reqwest::Method::GET, "/v1/apps/%C3%28", 400),
+    ] {
+        let (got, body) = send(sdk_headers(
+            h.http.request(method.clone(), format!("{}{path}", h.api)),
+            Some(&token),
+            None,
+        ))
+        .await;
+        assert_eq!(got, status, "{method} {path}: {body}");
+        assert!(body["error"].is_string(), "{method} {path}: {body}");
+    }
+}
