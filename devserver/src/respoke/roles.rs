@@ -87,7 +87,8 @@ const PERMISSION_KEYS: [&str; 6] = [
     "getsubscribers",
 ];
 
-/// The permissions of one group entry: the [`PERMISSION_KEYS`] that are `true`.
+/// The permissions of one group entry (`create`, `destroy`, `subscribe`, `unsubscribe`,
+/// `publish`, `getsubscribers`): those that are `true`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GroupPermissions {
     /// One bit per [`PERMISSION_KEYS`] entry.

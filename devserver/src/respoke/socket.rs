@@ -494,7 +494,8 @@ fn excerpt(text: &str) -> String {
 }
 
 /// `post /v1/presenceobservers {"endpointList"}`: observe; the reply lists each endpoint's
-/// connection presences, and a `presence` event per live connection follows the ack.
+/// connection presences, and a `presence` event follows the ack for each live connection
+/// whose presence is not `unavailable` (see [`crate::respoke::hub`]).
 fn observe(context: &SocketContext, list: &PresenceObservers) -> Response {
     let socket = context.socket_id;
     let (reply, _) = context
