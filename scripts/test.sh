@@ -4,8 +4,8 @@
 #
 # Stages: setup, format, lint, native tests, dev server build, wasm package build, dev server start
 # (test ports), wasm browser tests in Chrome and Firefox, end-to-end tests of the demo (Playwright),
-# the Vite consumer check, the respoke.js compatibility check. The dev server started here is
-# always stopped on exit.
+# the Vite consumer check, the respoke.js and respoke-admin compatibility checks. The dev server
+# started here is always stopped on exit.
 #
 # Environment (all optional):
 #   RESPOKE_TEST_API_ADDR  Respoke side of the test dev server   (default 127.0.0.1:3101)
@@ -178,9 +178,11 @@ consumer_check() {
 }
 
 # respoke.js spawns its own dev server (same binary, free ports, default heartbeats), as a real
-# deployment's settings would be.
+# deployment's settings would be. Then the fidelity check: respoke-admin 1.9.0 (Node and page),
+# presence on observe, a call to two connections, TURN credentials (its own two servers).
 compat_check() {
-  node tests/compat/respoke-js.mjs --server "$DEVSERVER_BIN"
+  node tests/compat/respoke-js.mjs --server "$DEVSERVER_BIN" &&
+    node tests/compat/respoke-fidelity.mjs --server "$DEVSERVER_BIN"
 }
 
 pack() {
@@ -216,7 +218,7 @@ stage "wasm browser tests: headless Chrome" 1200 wasm_browser_tests chrome
 stage "wasm browser tests: headless Firefox" 1200 wasm_browser_tests firefox
 stage "end-to-end tests of the demo (Playwright, Chromium)" 900 e2e_tests
 stage "consumer check: Vite app + bundler target + tsc --strict" 1200 consumer_check
-stage "respoke.js 1.56 compatibility check" 900 compat_check
+stage "respoke.js 1.56 / respoke-admin 1.9.0 compatibility checks" 900 compat_check
 
 stop_devserver
 summary

@@ -1,4 +1,4 @@
-//! Configuration: apps, roles and users (TOML), and the server's tunables.
+//! Configuration: apps, roles, users, admins and TURN (TOML), and the server's tunables.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -23,6 +23,16 @@ pub const DEMO_USERS: [(&str, &str); 3] = [
     ("kirk@enterprise.com", "kirk"),
     ("uhura@enterprise.com", "uhura"),
 ];
+/// The demo admin (`POST /v1/adminsessions`, then `Admin-Token`) and its plain password.
+pub const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin");
+/// The demo app's name (`GET /v1/apps/{appId}`).
+pub const DEMO_APP_NAME: &str = "respoke-devserver demo";
+/// The longest app or role name accepted.
+pub const MAX_NAME_LEN: usize = 128;
+/// The most `[turn] uris`.
+pub const MAX_TURN_URIS: usize = 16;
+/// The longest `[turn] ttl` (seconds): 30 days.
+pub const MAX_TURN_TTL_SECS: u64 = 30 * 86_400;
 /// How many `testN@example.com` users (password [`TEST_PASSWORD`]) the demo config has.
 pub const TEST_USER_COUNT: usize = 40;
 /// The password of every `testN@example.com` user.
@@ -57,6 +67,14 @@ pub struct Config {
     /// Users of the example app server.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Respoke account administrators: `POST /v1/adminsessions {"username","password"}` gives
+    /// an `Admin-Token` good for every app's admin routes. Hashed like `users`.
+    #[serde(default)]
+    pub admins: Vec<UserConfig>,
+    /// The TURN relay `GET /v1/turn` hands out time-limited credentials for; none: `{"uris":
+    /// []}`.
+    #[serde(default)]
+    pub turn: Option<TurnConfig>,
     /// Whether this is the built-in demo config ([`Config::demo`]): then `GET /api/config`
     /// lists the [`DEMO_USERS`] with their (public) passwords for the demo page. Never read
     /// from a file.
@@ -70,14 +88,25 @@ pub struct Config {
 pub struct AppConfig {
     /// The app id (a GUID).
     pub id: String,
+    /// A human name (`GET /v1/apps/{appId}`); the id when absent.
+    #[serde(default)]
+    pub name: Option<String>,
     /// The App-Secret the app server authenticates with.
     pub secret: String,
     /// Whether `/v1/tokens` without App-Secret is allowed (respoke.js development mode).
     #[serde(default)]
     pub development_mode: bool,
-    /// Roles tokens may be minted for.
+    /// Roles tokens may be minted for (the seed of the role store: `/v1/roles` changes it in
+    /// memory).
     #[serde(default)]
     pub roles: Vec<RoleConfig>,
+}
+
+impl AppConfig {
+    /// The app's name, or its id when it has none.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// One role of an app.
@@ -88,6 +117,29 @@ pub struct RoleConfig {
     pub id: String,
     /// A human name.
     pub name: String,
+    /// Group permissions, as `POST /v1/roles` takes them (`{"*": {"subscribe": true, ...}}`,
+    /// see [`crate::respoke::roles`]). Absent: every group permission (a config role written
+    /// before roles had permissions keeps working).
+    #[serde(default)]
+    pub groups: Option<toml::Table>,
+}
+
+/// `[turn]`: a TURN server sharing `secret` with this server (coturn's `use-auth-secret` /
+/// `static-auth-secret`, the "TURN REST API").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnConfig {
+    /// `turn:` / `turns:` / `stun:` URIs, e.g. `turn:127.0.0.1:3478?transport=udp`.
+    pub uris: Vec<String>,
+    /// The shared secret credentials are signed with.
+    pub secret: String,
+    /// How long credentials stay valid, in seconds. Default 86400.
+    #[serde(default = "default_turn_ttl")]
+    pub ttl: u64,
+}
+
+fn default_turn_ttl() -> u64 {
+    86_400
 }
 
 /// One user of the example app server.
@@ -106,7 +158,8 @@ pub struct UserConfig {
 
 impl Config {
     /// The built-in demo configuration: one development-mode app with one role, the
-    /// [`DEMO_USERS`] and `test1@example.com`..`test40@example.com` (password `test`).
+    /// [`DEMO_USERS`], `test1@example.com`..`test40@example.com` (password `test`), the
+    /// [`DEMO_ADMIN`] and no TURN server.
     pub fn demo() -> Config {
         let mut users: Vec<UserConfig> = DEMO_USERS
             .iter()
@@ -124,14 +177,22 @@ impl Config {
         Config {
             apps: vec![AppConfig {
                 id: DEMO_APP_ID.to_owned(),
+                name: Some(DEMO_APP_NAME.to_owned()),
                 secret: DEMO_APP_SECRET.to_owned(),
                 development_mode: true,
                 roles: vec![RoleConfig {
                     id: DEMO_ROLE_ID.to_owned(),
                     name: "demo".to_owned(),
+                    groups: None,
                 }],
             }],
             users,
+            admins: vec![UserConfig {
+                name: DEMO_ADMIN.0.to_owned(),
+                password_hash: None,
+                password: Some(DEMO_ADMIN.1.to_owned()),
+            }],
+            turn: None,
             builtin_demo: true,
         }
     }
@@ -165,8 +226,34 @@ impl Config {
                     "every app needs an id and a secret".into(),
                 ));
             }
+            if app
+                .name
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > MAX_NAME_LEN)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "the name of app {} is longer than {MAX_NAME_LEN} characters",
+                    app.id
+                )));
+            }
+            for role in &app.roles {
+                crate::respoke::roles::Role::from_config(&app.id, role)
+                    .map_err(|e| ConfigError::Invalid(format!("role {}: {e}", role.id)))?;
+            }
         }
-        for user in &self.users {
+        let mut role_ids = std::collections::HashSet::new();
+        for role in self.apps.iter().flat_map(|app| &app.roles) {
+            if !role_ids.insert(role.id.trim().to_ascii_uppercase()) {
+                return Err(ConfigError::Invalid(format!(
+                    "role id {} appears more than once (role ids are unique across apps)",
+                    role.id
+                )));
+            }
+        }
+        if let Some(turn) = &self.turn {
+            turn.validate()?;
+        }
+        for user in self.users.iter().chain(&self.admins) {
             match (&user.password_hash, &user.password) {
                 (Some(hash), _) => {
                     PasswordHash::new(hash).map_err(|e| {
@@ -193,30 +280,66 @@ impl Config {
     /// User name -> PHC hash; plain passwords are hashed here with light argon2id parameters
     /// (they are demo passwords; real hashes keep the parameters their PHC string names).
     pub fn password_hashes(&self) -> Result<HashMap<String, String>, ConfigError> {
-        let mut hashes = HashMap::new();
-        let mut plain_cache: HashMap<&str, String> = HashMap::new();
-        for user in &self.users {
-            let hash = match (&user.password_hash, &user.password) {
-                (Some(hash), _) => hash.clone(),
-                (None, Some(password)) => match plain_cache.get(password.as_str()) {
-                    Some(hash) => hash.clone(),
-                    None => {
-                        let hash = hash_demo_password(password)?;
-                        plain_cache.insert(password, hash.clone());
-                        hash
-                    }
-                },
-                (None, None) => {
-                    return Err(ConfigError::Invalid(format!(
-                        "user {} needs password_hash or password",
-                        user.name
-                    )))
-                }
-            };
-            hashes.insert(user.name.clone(), hash);
-        }
-        Ok(hashes)
+        hash_passwords(&self.users)
     }
+
+    /// Admin name -> PHC hash, as [`Config::password_hashes`] does for users.
+    pub fn admin_password_hashes(&self) -> Result<HashMap<String, String>, ConfigError> {
+        hash_passwords(&self.admins)
+    }
+}
+
+impl TurnConfig {
+    /// Checks the URIs, the secret and the ttl.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: String| Err(ConfigError::Invalid(format!("[turn] {what}")));
+        if self.uris.len() > MAX_TURN_URIS {
+            return invalid(format!("has more than {MAX_TURN_URIS} uris"));
+        }
+        for uri in &self.uris {
+            let scheme_ok = ["turn:", "turns:", "stun:", "stuns:"]
+                .iter()
+                .any(|scheme| uri.starts_with(scheme) && uri.len() > scheme.len());
+            if !scheme_ok || uri.len() > 512 || uri.chars().any(char::is_whitespace) {
+                return invalid(format!(
+                    "uri {uri:?} is not a turn:, turns:, stun: or stuns: URI"
+                ));
+            }
+        }
+        if self.secret.is_empty() {
+            return invalid("secret must not be empty".into());
+        }
+        if self.ttl == 0 || self.ttl > MAX_TURN_TTL_SECS {
+            return invalid(format!("ttl must be 1..={MAX_TURN_TTL_SECS} seconds"));
+        }
+        Ok(())
+    }
+}
+
+fn hash_passwords(users: &[UserConfig]) -> Result<HashMap<String, String>, ConfigError> {
+    let mut hashes = HashMap::new();
+    let mut plain_cache: HashMap<&str, String> = HashMap::new();
+    for user in users {
+        let hash = match (&user.password_hash, &user.password) {
+            (Some(hash), _) => hash.clone(),
+            (None, Some(password)) => match plain_cache.get(password.as_str()) {
+                Some(hash) => hash.clone(),
+                None => {
+                    let hash = hash_demo_password(password)?;
+                    plain_cache.insert(password, hash.clone());
+                    hash
+                }
+            },
+            (None, None) => {
+                return Err(ConfigError::Invalid(format!(
+                    "user {} needs password_hash or password",
+                    user.name
+                )))
+            }
+        };
+        hashes.insert(user.name.clone(), hash);
+    }
+    Ok(hashes)
 }
 
 /// Hashes a demo password with argon2id (8 MiB, 1 pass): cheap enough for a debug build to
@@ -337,6 +460,46 @@ password = "pw2"
         )
         .is_err());
         assert!(Config::from_toml("[[apps]]\nid='A'\nsecret='S'\nbogus=1\n").is_err());
+        // TURN: URIs, secret and ttl are checked.
+        let app = "[[apps]]\nid='A'\nsecret='S'\n";
+        for turn in [
+            "[turn]\nuris=['http://x']\nsecret='s'\n",
+            "[turn]\nuris=['turn:']\nsecret='s'\n",
+            "[turn]\nuris=['turn:a b']\nsecret='s'\n",
+            "[turn]\nuris=['turn:x']\nsecret=''\n",
+            "[turn]\nuris=['turn:x']\nsecret='s'\nttl=0\n",
+            "[turn]\nuris=['turn:x']\nsecret='s'\nttl=99999999\n",
+            "[turn]\nuris=['turn:x']\n",
+        ] {
+            assert!(
+                Config::from_toml(&format!("{app}{turn}")).is_err(),
+                "{turn}"
+            );
+        }
+        let config =
+            Config::from_toml(&format!("{app}[turn]\nuris=['turn:x:3478']\nsecret='s'\n")).unwrap();
+        assert_eq!(config.turn.unwrap().ttl, 86_400);
+        // Role ids are unique across apps (they key one role store).
+        assert!(Config::from_toml(
+            "[[apps]]\nid='A'\nsecret='S'\n[[apps.roles]]\nid='r1'\nname='r'\n\
+             [[apps]]\nid='B'\nsecret='T'\n[[apps.roles]]\nid='R1'\nname='r'\n"
+        )
+        .is_err());
+        // Admins need a password like users; roles' group permissions are checked.
+        assert!(Config::from_toml(&format!("{app}[[admins]]\nname='root'\n")).is_err());
+        assert!(Config::from_toml(&format!(
+            "{app}[[apps.roles]]\nid='R'\nname='r'\n[apps.roles.groups.'*']\nfly=true\n"
+        ))
+        .is_err());
+        let config = Config::from_toml(&format!(
+            "{app}[[apps.roles]]\nid='R'\nname='r'\n[apps.roles.groups.'*']\npublish=true\n\
+             [[admins]]\nname='root'\npassword='pw'\n"
+        ))
+        .unwrap();
+        assert!(verify_password(
+            &config.admin_password_hashes().unwrap()["root"],
+            "pw"
+        ));
         // A file cannot claim to be the built-in demo config.
         assert!(Config::from_toml("builtin_demo=true\n[[apps]]\nid='A'\nsecret='S'\n").is_err());
     }
@@ -353,5 +516,16 @@ mod example_tests {
         let hashes = config.password_hashes().unwrap();
         assert!(verify_password(&hashes["spock@enterprise.com"], "spock"));
         assert!(verify_password(&hashes["kirk@enterprise.com"], "kirk"));
+        let admins = config.admin_password_hashes().unwrap();
+        assert!(verify_password(
+            &admins["admin@example.com"],
+            "change-me-too"
+        ));
+        assert_eq!(config.apps[0].display_name(), "example");
+        assert_eq!(config.apps[0].roles[1].name, "listener");
+        assert!(
+            config.turn.is_none(),
+            "the example's [turn] is commented out"
+        );
     }
 }

@@ -77,9 +77,14 @@ pub async fn loopback_only(request: Request, next: Next) -> Response {
     }
 }
 
-/// Request headers a browser may send to the Respoke side.
-pub const RESPOKE_ALLOWED_HEADERS: [&str; 4] =
-    ["content-type", "app-token", "app-secret", "respoke-sdk"];
+/// Request headers a browser may send to the Respoke side (`admin-token`: the admin SDK).
+pub const RESPOKE_ALLOWED_HEADERS: [&str; 5] = [
+    "content-type",
+    "app-token",
+    "app-secret",
+    "admin-token",
+    "respoke-sdk",
+];
 
 /// CORS of the Respoke side: any origin, echoed exactly, with credentials (respoke.js sends
 /// the handshake with `withCredentials`; a `*` would make it hang).

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use respoke_devserver::config::{
-    hash_demo_password, Config, Settings, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID, DEMO_USERS,
-    TEST_PASSWORD, TEST_USER_COUNT,
+    hash_demo_password, Config, Settings, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID,
+    DEMO_USERS, TEST_PASSWORD, TEST_USER_COUNT,
 };
 use respoke_devserver::{start, ServerOptions};
 use tracing_subscriber::EnvFilter;
@@ -116,6 +116,8 @@ async fn main() -> ExitCode {
     };
     let first_app = config.apps.first().cloned();
     let users: Vec<String> = config.users.iter().map(|u| u.name.clone()).collect();
+    let admins: Vec<String> = config.admins.iter().map(|u| u.name.clone()).collect();
+    let turn = config.turn.clone();
     let running = match start(ServerOptions {
         api_addr: args.api_addr,
         app_addr: Some(args.app_addr),
@@ -166,8 +168,23 @@ async fn main() -> ExitCode {
             println!("  demo user:             {name} / {password}");
         }
         println!("  test users:            test1@example.com .. test{TEST_USER_COUNT}@example.com / {TEST_PASSWORD}");
+        println!(
+            "  demo admin:            {} / {}  (POST /v1/adminsessions -> Admin-Token)",
+            DEMO_ADMIN.0, DEMO_ADMIN.1
+        );
     } else {
         println!("  users:                 {}", users.join(", "));
+        if !admins.is_empty() {
+            println!("  admins:                {}", admins.join(", "));
+        }
+    }
+    match &turn {
+        Some(turn) => println!(
+            "  TURN (GET /v1/turn):   {} (credentials valid {} s)",
+            turn.uris.join(" "),
+            turn.ttl
+        ),
+        None => println!("  TURN (GET /v1/turn):   none configured"),
     }
     println!(
         "  heartbeats every {:?}, timeout {} s; tokenIds must be exchanged within {} s",

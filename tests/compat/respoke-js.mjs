@@ -18,15 +18,12 @@
 // (join events, group.sendMessage -> pubsub, getMembers, leave), and a clean disconnect.
 // Prints PASS/FAIL per check and a summary; exits 1 on any failure.
 
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
+import {
+  assert, bundleRespoke, check, http, launchChromium, results, run, spawnServer, startStaticServer,
+  waitFor,
+} from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -37,146 +34,6 @@ const { values: opts } = parseArgs({
     verbose: { type: 'boolean', default: false },
   },
 });
-
-const WAIT_MS = 10_000;
-const results = [];
-let serverProcess = null;
-let browser = null;
-let staticServer = null;
-
-function record(name, ok, detail = '') {
-  results.push({ name, ok, detail });
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-}
-
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    record(name, true, typeof detail === 'string' ? detail : '');
-    return true;
-  } catch (error) {
-    record(name, false, error && error.message ? error.message : String(error));
-    return false;
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what, predicate, timeoutMs = WAIT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server
-
-async function spawnServer(bin) {
-  const child = spawn(
-    bin,
-    ['--api-addr', '127.0.0.1:0', '--app-addr', '127.0.0.1:0', '--www', here, '--pkg', here],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  serverProcess = child;
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-    if (opts.verbose) process.stderr.write(chunk);
-  });
-  const appUrl = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devserver did not start:\n${stdout}\n${stderr}`)), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`devserver exited with ${code}:\n${stderr}`));
-    });
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const match = stdout.match(/example app:\s+(http:\/\/[0-9.:]+)\//);
-      if (match && /app id:/.test(stdout)) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  return appUrl;
-}
-
-async function http(method, url, { body, headers = {} } = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, headers: response.headers, json, text };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The page
-
-async function bundleRespoke() {
-  const esbuild = await import('esbuild');
-  const socketIoBrowserBuild = require.resolve('socket.io-client/dist/socket.io.js');
-  const result = await esbuild.build({
-    stdin: {
-      contents: "window.respoke = require('respoke');",
-      resolveDir: here,
-      sourcefile: 'entry.js',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    logLevel: 'silent',
-    alias: { 'socket.io-client': socketIoBrowserBuild },
-    define: { global: 'window' },
-  });
-  // respoke's grunt dist build stamped the version into `buildNumber` (it becomes
-  // `respoke.version` and the `Respoke-SDK` header); do the same.
-  const { version } = require('respoke/package.json');
-  const text = result.outputFiles[0].text;
-  assert(text.includes("buildNumber: 'NO BUILD NUMBER'") || text.includes('buildNumber: "NO BUILD NUMBER"'),
-    'respoke.js buildNumber placeholder not found');
-  return text.replace(/buildNumber: (['"])NO BUILD NUMBER\1/, `buildNumber: "${version}"`);
-}
-
-function startStaticServer(bundle) {
-  const page = '<!doctype html><meta charset="utf-8"><title>respoke.js compat</title>' +
-    '<script src="/respoke.js"></script><body>respoke.js 1.56.0 compat page</body>';
-  return new Promise((resolve) => {
-    const server = createServer((req, res) => {
-      if (req.url === '/respoke.js') {
-        res.writeHead(200, { 'Content-Type': 'text/javascript' });
-        res.end(bundle);
-      } else if (req.url === '/' || req.url === '/index.html') {
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end(page);
-      } else {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-    server.listen(0, '127.0.0.1', () => {
-      staticServer = server;
-      resolve(`http://127.0.0.1:${server.address().port}/`);
-    });
-  });
-}
 
 // Installed in the page: clients by name, and every event each one fires.
 function installHarness() {
@@ -278,7 +135,9 @@ function installHarness() {
 // The checks
 
 async function main() {
-  const appUrl = opts.server ? await spawnServer(opts.server) : opts.app.replace(/\/$/, '');
+  const appUrl = opts.server
+    ? (await spawnServer(opts.server, { verbose: opts.verbose })).appUrl
+    : opts.app.replace(/\/$/, '');
   const config = (await http('GET', `${appUrl}/api/config`)).json;
   assert(config && config.respokeBaseUrl && config.appId, `no /api/config at ${appUrl}`);
   const baseURL = config.respokeBaseUrl;
@@ -303,16 +162,12 @@ async function main() {
   const before = await stats(brokeredUser);
 
   const bundle = await bundleRespoke();
-  const pageUrl = await startStaticServer(bundle);
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: opts.chromium,
-    headless: !opts.headed,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-    ],
+  const pageUrl = await startStaticServer({
+    '/': ['text/html', '<!doctype html><meta charset="utf-8"><title>respoke.js compat</title>'
+      + '<script src="/respoke.js"></script><body>respoke.js 1.56.0 compat page</body>'],
+    '/respoke.js': ['text/javascript', bundle],
   });
+  const browser = await launchChromium(opts);
   const page = await browser.newPage();
   const consoleLines = [];
   page.on('console', (msg) => {
@@ -525,34 +380,4 @@ async function main() {
   }
 }
 
-async function cleanUp() {
-  if (browser) await browser.close().catch(() => {});
-  if (staticServer) staticServer.close();
-  if (serverProcess && serverProcess.exitCode === null) {
-    serverProcess.kill('SIGTERM');
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        serverProcess.kill('SIGKILL');
-        resolve();
-      }, 5000);
-      serverProcess.on('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-}
-
-let crashed = null;
-try {
-  await main();
-} catch (error) {
-  crashed = error;
-  record('harness', false, error && error.stack ? error.stack : String(error));
-}
-await cleanUp();
-const passed = results.filter((r) => r.ok).length;
-const failedCount = results.length - passed;
-console.log(`\nrespoke.js 1.56.0 compat: ${failedCount === 0 && !crashed ? 'PASS' : 'FAIL'}`);
-console.log(`${passed} passed, ${failedCount} failed`);
-process.exit(failedCount === 0 && !crashed ? 0 : 1);
+await run('respoke.js 1.56.0 compat', main);

@@ -20,12 +20,20 @@
 //! * Each connection has a presence (`unavailable` until it sets one). Observers of an endpoint
 //!   get a `presence` event for each change of any of its connections, and `unavailable` for a
 //!   connection whose socket ends. Observation is per socket and ends with it.
+//! * Starting to observe pushes the presence of each live connection of the endpoint that is
+//!   not `unavailable`, and nothing for the others: respoke.js reads an `unavailable` push as
+//!   "that connection left" (it drops it from its groups and fires presence listeners), so a
+//!   live connection that set no presence yet, or set `unavailable` (as respoke.js does on
+//!   every connect), is only listed in the reply.
+//! * A `connected` signal (the caller telling the callee which of its connections won the
+//!   call) goes to the addressed connection and to every other connection of the callee, so
+//!   the losers hang up; every other signal goes to the addressed connection only.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use respoke_protocol::push::{
     MembershipEvent, MessageEvent, ObservedPresence, Presence, PresenceEvent, PubSubEvent,
-    SendMessage, SendSignal, SignalEvent, SignalHeader, Subscriber,
+    SendMessage, SendSignal, SignalEvent, SignalHeader, Subscriber, UNAVAILABLE,
 };
 use respoke_protocol::PushEvent;
 use tokio::sync::mpsc;
@@ -77,6 +85,19 @@ impl Connection {
     fn presence(&self) -> Presence {
         self.presence.clone().unwrap_or_else(Presence::unavailable)
     }
+}
+
+/// Whether a signal's text is respoke.js's `connected` signal (`{"signalType": "connected",
+/// ...}`); the server reads nothing else of a signal.
+fn is_connected_signal(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|signal| {
+        signal.get("signalType").and_then(serde_json::Value::as_str) == Some("connected")
+    })
+}
+
+/// Whether a presence is `{"type": "unavailable"}` (whatever `show` and `status` say).
+fn is_unavailable(presence: &Presence) -> bool {
+    presence.kind.as_str() == Some(UNAVAILABLE)
 }
 
 /// The routing table.
@@ -257,32 +278,43 @@ impl Hub {
         .collect()
     }
 
-    /// `post /v1/signaling` from `sender`: a `signal` event to each recipient.
+    /// `post /v1/signaling` from `sender`: a `signal` event to each recipient. A `connected`
+    /// signal addressed to one connection also goes to the recipient's other connections
+    /// (not to the sending socket): respoke.js's losing connections hang up when they read
+    /// that another connection won the call.
     pub fn send_signal(&self, sender: SocketId, signal: &SendSignal, now_ms: u64) -> Vec<Delivery> {
         let Some(from) = self.connections.get(&sender) else {
             return Vec::new();
         };
-        self.recipients(
+        let mut recipients = self.recipients(
             sender,
             &signal.to,
             signal.to_connection.as_deref(),
             signal.cc_self == Some(true),
-        )
-        .into_iter()
-        .map(|(socket, copy)| Delivery {
-            socket,
-            event: PushEvent::Signal(SignalEvent {
-                header: SignalHeader {
-                    from: from.endpoint_id.clone(),
-                    from_type: Some("web".into()),
-                    from_connection: from.connection_id.clone(),
-                    timestamp: now_ms,
-                    to_original: copy.then(|| signal.to.clone()),
-                },
-                body: signal.signal.clone(),
-            }),
-        })
-        .collect()
+        );
+        if signal.to_connection.is_some() && is_connected_signal(&signal.signal) {
+            let others: Vec<SocketId> = self
+                .sockets_of(&signal.to)
+                .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
+                .collect();
+            recipients.extend(others.into_iter().map(|id| (id, false)));
+        }
+        recipients
+            .into_iter()
+            .map(|(socket, copy)| Delivery {
+                socket,
+                event: PushEvent::Signal(SignalEvent {
+                    header: SignalHeader {
+                        from: from.endpoint_id.clone(),
+                        from_type: Some("web".into()),
+                        from_connection: from.connection_id.clone(),
+                        timestamp: now_ms,
+                        to_original: copy.then(|| signal.to.clone()),
+                    },
+                    body: signal.signal.clone(),
+                }),
+            })
+            .collect()
     }
 
     /// Joins `socket` to `groups`. For each group it was not in yet, a `join` event goes to
@@ -455,7 +487,8 @@ impl Hub {
 
     /// `post /v1/presenceobservers` from `socket`: it observes `endpoints` from now on. Returns
     /// the reply (the current presence of each endpoint named, in order, duplicates removed)
-    /// and a `presence` event to `socket` for each live connection of those endpoints.
+    /// and a `presence` event to `socket` for each live connection of those endpoints whose
+    /// presence is not `unavailable` (see the module docs).
     pub fn observe(
         &mut self,
         socket: SocketId,
@@ -481,6 +514,7 @@ impl Hub {
                 observed
                     .connection_states
                     .iter()
+                    .filter(|(_, presence)| !is_unavailable(presence))
                     .map(|(conn, presence)| Delivery {
                         socket,
                         event: PushEvent::Presence(PresenceEvent::new(
@@ -559,6 +593,44 @@ mod tests {
     }
 
     #[test]
+    fn connected_signals_reach_every_connection_of_the_callee() {
+        let hub = hub_with(&[(1, "caller"), (2, "callee"), (3, "callee"), (4, "caller")]);
+        let signal = |kind: &str, to_connection: Option<&str>| SendSignal {
+            to: "callee".into(),
+            signal: json!({"signalType": kind, "sessionId": "S", "connectionId": "C3"}).to_string(),
+            to_connection: to_connection.map(str::to_owned),
+            to_type: Some("web".into()),
+            cc_self: None,
+        };
+        // Offers go to every connection; answers' follow-ups only to the addressed one.
+        assert_eq!(to(&hub.send_signal(1, &signal("offer", None), 5)), [2, 3]);
+        assert_eq!(
+            to(&hub.send_signal(1, &signal("iceCandidates", Some("C3")), 5)),
+            [3]
+        );
+        // `connected` names the winner: it and the losers get it, the caller's own don't.
+        let deliveries = hub.send_signal(1, &signal("connected", Some("C3")), 5);
+        assert_eq!(to(&deliveries), [3, 2]);
+        for delivery in &deliveries {
+            let payload = delivery.event.payload();
+            assert_eq!(payload["header"]["fromConnection"], "C1");
+            assert!(payload["header"].get("toOriginal").is_none());
+        }
+        // `bye` with ccSelf: the addressed connection plus the sender's other connections.
+        let mut bye = signal("bye", Some("C3"));
+        bye.cc_self = Some(true);
+        assert_eq!(to(&hub.send_signal(1, &bye, 5)), [3, 4]);
+        // A signal text that is not JSON is passed through to the addressed connection only.
+        let mut garbage = signal("connected", Some("C2"));
+        garbage.signal = "{not json".into();
+        assert_eq!(to(&hub.send_signal(1, &garbage, 5)), [2]);
+        assert!(is_connected_signal(r#"{"signalType":"connected"}"#));
+        assert!(!is_connected_signal(r#"{"signalType":"answer"}"#));
+        assert!(!is_connected_signal(r#"["connected"]"#));
+        assert!(!is_connected_signal(r#"{"signalType":7}"#));
+    }
+
+    #[test]
     fn join_leave_publish_and_membership_end() {
         let mut hub = hub_with(&[(1, "a"), (2, "b"), (3, "b")]);
         let g = vec!["bridge".to_owned()];
@@ -605,7 +677,17 @@ mod tests {
         assert_eq!(reply[0].resolved(), json!("away"));
         assert!(reply[1].connection_states.is_empty());
         assert_eq!(reply[1].resolved(), json!("unavailable"));
-        assert_eq!(to(&initial), [1, 1]);
+        // Only the connection with a presence is pushed; kirk's other one (none set yet) is
+        // listed in the reply but not pushed as `unavailable`.
+        assert_eq!(to(&initial), [1]);
+        assert_eq!(initial[0].event.payload()["header"]["fromConnection"], "C2");
+        assert_eq!(initial[0].event.payload()["type"], "away");
+        // Set to `unavailable` explicitly (respoke.js does on connect): not pushed either.
+        hub.set_presence(2, Presence::unavailable());
+        let (reply, initial) = hub.observe(1, &["kirk".into()]);
+        assert_eq!(reply[0].connection_states.len(), 2);
+        assert!(initial.is_empty());
+        hub.set_presence(2, Presence::new("away"));
         let changed = hub.set_presence(3, Presence::new("available"));
         assert_eq!(to(&changed), [1]);
         assert_eq!(changed[0].event.payload()["type"], "available");

@@ -1,9 +1,13 @@
-//! The Respoke side: REST, the socket.io 0.9 WebSocket and Sails over it.
+//! The Respoke side: REST (tokens, sessions, the admin routes), the socket.io 0.9 WebSocket
+//! and Sails over it.
 
+pub mod admin;
 pub mod hub;
+pub mod roles;
 pub mod routes;
 pub mod socket;
 pub mod state;
+pub mod turn;
 
 use std::sync::Arc;
 
@@ -22,6 +26,16 @@ pub fn router(state: Arc<RespokeState>) -> Router {
             "/v1/session-tokens",
             post(routes::post_session_tokens).delete(routes::delete_session_tokens),
         )
+        .route("/v1/adminsessions", post(admin::post_admin_sessions))
+        .route("/v1/apps", get(admin::get_apps))
+        .route("/v1/apps/{app_id}", get(admin::get_app))
+        .route("/v1/roles", get(admin::get_roles).post(admin::post_roles))
+        .route(
+            "/v1/roles/{role_id}",
+            get(admin::get_role)
+                .put(admin::put_role)
+                .delete(admin::delete_role),
+        )
         .route("/socket.io/1/", get(routes::handshake))
         .route("/socket.io/1", get(routes::handshake))
         .route("/socket.io/1/websocket/{sid}", get(routes::websocket))
@@ -30,6 +44,7 @@ pub fn router(state: Arc<RespokeState>) -> Router {
             get(routes::other_transport).post(routes::other_transport),
         )
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

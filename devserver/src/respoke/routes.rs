@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use respoke_protocol::handshake::HandshakeQuery;
 use respoke_protocol::rest::{
-    SessionTokenRequest, SessionTokenResponse, TokenRequest, TokenResponse, HEADER_APP_SECRET,
-    HEADER_APP_TOKEN, SESSION_TOKEN_MESSAGE,
+    SessionTokenRequest, SessionTokenResponse, TokenRequest, TokenResponse, HEADER_APP_TOKEN,
+    SESSION_TOKEN_MESSAGE,
 };
 use respoke_protocol::Handshake;
-use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::http::{parse_json, JsonBody, RawBody};
+use crate::respoke::admin;
 use crate::respoke::socket::{refuse_socket, run_socket};
 use crate::respoke::state::{ExchangeError, RespokeState};
 
@@ -31,12 +31,8 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Compares secrets without leaking where they differ.
-fn secrets_match(given: &str, expected: &str) -> bool {
-    bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
-}
-
-/// `POST /v1/tokens`: mint a tokenId (App-Secret, or no secret for development-mode apps).
+/// `POST /v1/tokens`: mint a tokenId (App-Secret or Admin-Token, or neither for
+/// development-mode apps). The role may be one created a moment ago through `/v1/roles`.
 pub async fn post_tokens(
     State(state): AppState,
     headers: HeaderMap,
@@ -45,13 +41,14 @@ pub async fn post_tokens(
     if let Some(errors) = request.validation_errors() {
         return Err(ApiError::validation(errors));
     }
+    let caller = admin::caller(&state, &headers)?;
     let app = state
         .config
         .app(&request.app_id)
         .ok_or_else(|| ApiError::unauthorized("Invalid appId or App-Secret."))?;
-    match header_str(&headers, HEADER_APP_SECRET) {
-        Some(secret) => {
-            if !secrets_match(secret, &app.secret) {
+    match caller {
+        Some(caller) => {
+            if !caller.may(&app.id) {
                 return Err(ApiError::unauthorized("Invalid appId or App-Secret."));
             }
         }
@@ -63,7 +60,11 @@ pub async fn post_tokens(
         }
     }
     if let Some(role_id) = &request.role_id {
-        if !app.roles.iter().any(|r| r.id.eq_ignore_ascii_case(role_id)) {
+        let in_app = state
+            .roles
+            .get(role_id)
+            .is_some_and(|role| role.app_id.eq_ignore_ascii_case(&app.id));
+        if !in_app {
             return Err(ApiError::not_found("Object 'Roles' not found."));
         }
     }
@@ -147,7 +148,7 @@ pub async fn delete_session_tokens(
     State(state): AppState,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let app_token = header_str(&headers, HEADER_APP_TOKEN)
+    let app_token = admin::credential_header(&headers, HEADER_APP_TOKEN)
         .ok_or_else(|| ApiError::unauthorized("App-Token required."))?;
     let session = state
         .end_session(app_token)
@@ -211,4 +212,9 @@ pub async fn other_transport() -> ApiError {
 /// Any other path.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("Not found.")
+}
+
+/// A known path with another method: 405 as JSON like every other error.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
 }

@@ -28,7 +28,9 @@ use serde_json::{json, Value};
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
 use crate::respoke::hub::{PublishError, SocketId};
-use crate::respoke::state::{unix_now_ms, PendingSocket, RespokeState, SocketCommand};
+use crate::respoke::roles::GroupAction;
+use crate::respoke::state::{unix_now, unix_now_ms, PendingSocket, RespokeState, SocketCommand};
+use crate::respoke::turn;
 
 /// Answers a WebSocket whose sid is unknown: `7:::1+0` (client not handshaken), then close.
 pub async fn refuse_socket(mut socket: WebSocket) {
@@ -42,7 +44,38 @@ struct SocketContext {
     socket_id: SocketId,
     endpoint_id: String,
     connection_id: String,
+    /// The session's role: what it may do with groups (`None`: everything).
+    role_id: Option<String>,
     legacy: bool,
+}
+
+impl SocketContext {
+    /// `None` if the session's role permits `action` on every group named, else the 403
+    /// answer naming the first one it does not.
+    fn denied<'a>(
+        &self,
+        action: GroupAction,
+        groups: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Response> {
+        let role = self.role_id.as_deref();
+        let group = groups
+            .into_iter()
+            .find(|group| !self.state.roles.permits(role, group, action))?;
+        Some(Response::error(
+            403,
+            format!(
+                "Permission denied: the role may not {} group \"{}\".",
+                match action {
+                    GroupAction::Create => "create",
+                    GroupAction::Subscribe => "join",
+                    GroupAction::Unsubscribe => "leave",
+                    GroupAction::Publish => "publish to",
+                    GroupAction::GetSubscribers => "list the members of",
+                },
+                excerpt(group)
+            ),
+        ))
+    }
 }
 
 /// What handling one packet asks the loop to do.
@@ -64,6 +97,7 @@ pub async fn run_socket(state: Arc<RespokeState>, socket: WebSocket, pending: Pe
         socket_id,
         endpoint_id: endpoint_id.clone(),
         connection_id: registered.connection_id,
+        role_id: pending.session.role_id.clone(),
         legacy: pending.legacy,
     };
     let (mut sink, mut stream) = socket.split();
@@ -295,16 +329,23 @@ fn route(context: &mut SocketContext, request: &Request) -> Response {
         (Method::Post, ["v1", "messages"]) => body(request).map(|b| send_message(context, &b)),
         (Method::Post, ["v1", "groups"]) => body(request).map(|b| join(context, &b)),
         (Method::Delete, ["v1", "groups"]) => body(request).map(|b| leave(context, &b)),
-        (Method::Post, ["v1", "channels"]) => Ok(create_group(request)),
+        (Method::Post, ["v1", "channels"]) => Ok(create_group(context, request)),
         (Method::Post, ["v1", "channels", group, "publish"]) => {
             body(request).map(|b| publish(context, group, &b))
         }
-        (Method::Get, ["v1", "channels", group, "subscribers"]) => {
-            let (members, _) = context
-                .state
-                .route(|hub| (hub.subscribers(group), Vec::new()));
-            Ok(Response::ok(json!(members)))
-        }
+        (Method::Get, ["v1", "channels", group, "subscribers"]) => Ok(context
+            .denied(GroupAction::GetSubscribers, [*group])
+            .unwrap_or_else(|| {
+                let (members, _) = context
+                    .state
+                    .route(|hub| (hub.subscribers(group), Vec::new()));
+                Response::ok(json!(members))
+            })),
+        (Method::Get, ["v1", "turn"]) => Ok(Response::ok(turn::credentials(
+            context.state.config.turn.as_ref(),
+            &context.endpoint_id,
+            unix_now(),
+        ))),
         (Method::Post, ["v1", "presenceobservers"]) => body(request).map(|b| observe(context, &b)),
         (Method::Delete, ["v1", "presenceobservers"]) => {
             body(request).map(|b| unobserve(context, &b))
@@ -359,16 +400,44 @@ fn send_message(context: &SocketContext, message: &SendMessage) -> Response {
 }
 
 /// `post /v1/groups/ {"groups"}`: join; a `join` event to the members of each group joined.
+/// The role must permit `subscribe` on every group, and `create` on those without members;
+/// otherwise a 403 and no group is joined.
 fn join(context: &SocketContext, list: &GroupList) -> Response {
     let socket = context.socket_id;
-    context
-        .state
-        .route(|hub| ((), hub.join(socket, &list.groups)));
-    Response::ok(json!({}))
+    let names = || list.groups.iter().map(String::as_str);
+    if let Some(denied) = context.denied(GroupAction::Subscribe, names()) {
+        return denied;
+    }
+    let role = context.role_id.as_deref();
+    let state = &context.state;
+    let (refused, _) = state.route(|hub| {
+        // Checked and joined under the hub's lock: a group cannot empty out in between.
+        let refused = names().find(|group| {
+            hub.subscribers(group).is_empty()
+                && !state.roles.permits(role, group, GroupAction::Create)
+        });
+        match refused {
+            Some(group) => (Some(group.to_owned()), Vec::new()),
+            None => (None, hub.join(socket, &list.groups)),
+        }
+    });
+    match refused {
+        Some(group) => context
+            .denied(GroupAction::Create, [group.as_str()])
+            .unwrap_or_else(|| Response::error(403, "Permission denied.")),
+        None => Response::ok(json!({})),
+    }
 }
 
-/// `delete /v1/groups/ {"groups"}`: leave; a `leave` event to the remaining members.
+/// `delete /v1/groups/ {"groups"}`: leave (the role must permit `unsubscribe`); a `leave`
+/// event to the remaining members.
 fn leave(context: &SocketContext, list: &GroupList) -> Response {
+    if let Some(denied) = context.denied(
+        GroupAction::Unsubscribe,
+        list.groups.iter().map(String::as_str),
+    ) {
+        return denied;
+    }
     let socket = context.socket_id;
     context
         .state
@@ -377,10 +446,12 @@ fn leave(context: &SocketContext, list: &GroupList) -> Response {
 }
 
 /// `post /v1/channels/ {"name"}` (respoke.js's `getGroup`): groups exist while they have
-/// members, so this only echoes the id.
-fn create_group(request: &Request) -> Response {
+/// members, so this only echoes the id (if the role permits `create`).
+fn create_group(context: &SocketContext, request: &Request) -> Response {
     match request.data.get("name").and_then(Value::as_str) {
-        Some(name) if !name.trim().is_empty() => Response::ok(json!({"id": name})),
+        Some(name) if !name.trim().is_empty() => context
+            .denied(GroupAction::Create, [name])
+            .unwrap_or_else(|| Response::ok(json!({"id": name}))),
         _ => invalid(ErrorBody {
             error: respoke_protocol::push::VALIDATION_ERROR.into(),
             validation_errors: Some(json!({"name": "name is required"})),
@@ -391,6 +462,9 @@ fn create_group(request: &Request) -> Response {
 /// `post /v1/channels/<group>/publish/`: a `pubsub` event to the other members. 404 when the
 /// group has no members, 403 when the publishing connection is not one of them.
 fn publish(context: &SocketContext, group: &str, body: &Publish) -> Response {
+    if let Some(denied) = context.denied(GroupAction::Publish, [group]) {
+        return denied;
+    }
     let socket = context.socket_id;
     let now = unix_now_ms();
     let (result, delivered) =
@@ -420,7 +494,8 @@ fn excerpt(text: &str) -> String {
 }
 
 /// `post /v1/presenceobservers {"endpointList"}`: observe; the reply lists each endpoint's
-/// connection presences, and a `presence` event per live connection follows the ack.
+/// connection presences, and a `presence` event follows the ack for each live connection
+/// whose presence is not `unavailable` (see [`crate::respoke::hub`]).
 fn observe(context: &SocketContext, list: &PresenceObservers) -> Response {
     let socket = context.socket_id;
     let (reply, _) = context

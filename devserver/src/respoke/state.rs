@@ -13,7 +13,9 @@ use crate::admission::{Admission, Refused};
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
 use crate::lock;
+use crate::respoke::admin::AdminSessions;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
+use crate::respoke::roles::RoleStore;
 use crate::stats::Stats;
 
 /// Minted tokens by id, and their ids in minting order (for expiry from the front).
@@ -139,6 +141,10 @@ pub struct RespokeState {
     pub settings: Settings,
     /// Counters for `/dev/stats`.
     pub stats: Arc<Stats>,
+    /// Every app's roles (`/v1/roles`), seeded from the config.
+    pub roles: RoleStore,
+    /// Admin-Tokens (`POST /v1/adminsessions`).
+    pub admin_sessions: AdminSessions,
     tokens: Mutex<TokenTable>,
     sessions: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, PendingSocket>>,
@@ -153,6 +159,8 @@ impl RespokeState {
     /// A fresh state.
     pub fn new(config: Arc<Config>, settings: Settings, stats: Arc<Stats>) -> RespokeState {
         let state = RespokeState {
+            roles: RoleStore::from_config(&config),
+            admin_sessions: AdminSessions::default(),
             config,
             settings,
             stats,

@@ -9,7 +9,16 @@ use crate::common::*;
 async fn respoke_side_echoes_origin_with_credentials() {
     let h = start_with(fast_settings()).await;
     let origin = "http://demo.example:5173";
-    for path in ["/v1/session-tokens", "/v1/tokens", "/dev/drop"] {
+    // The admin SDK in a page sends all three credential headers (`null` for those it lacks).
+    for path in [
+        "/v1/session-tokens",
+        "/v1/tokens",
+        "/dev/drop",
+        "/v1/roles",
+        "/v1/roles/X",
+        "/v1/adminsessions",
+        "/v1/apps/A",
+    ] {
         let reply = h
             .http
             .request(Method::OPTIONS, format!("{}{path}", h.api))
@@ -17,7 +26,7 @@ async fn respoke_side_echoes_origin_with_credentials() {
             .header("Access-Control-Request-Method", "POST")
             .header(
                 "Access-Control-Request-Headers",
-                "content-type,app-token,app-secret,respoke-sdk",
+                "admin-token,app-secret,app-token,content-type,respoke-sdk",
             )
             .send()
             .await
@@ -30,7 +39,13 @@ async fn respoke_side_echoes_origin_with_credentials() {
             .to_str()
             .unwrap()
             .to_ascii_lowercase();
-        for name in ["content-type", "app-token", "app-secret", "respoke-sdk"] {
+        for name in [
+            "content-type",
+            "app-token",
+            "app-secret",
+            "admin-token",
+            "respoke-sdk",
+        ] {
             assert!(allowed.contains(name), "{allowed}");
         }
         assert!(headers["access-control-allow-methods"]

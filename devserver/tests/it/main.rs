@@ -1,5 +1,6 @@
 //! Native integration tests: a real server on loopback, real HTTP and WebSocket clients.
 
+mod admin;
 mod admission;
 mod app_server;
 mod big_frame;

@@ -633,3 +633,104 @@ async fn ack_delay_holds_answers_back_not_effects() {
     assert_eq!(state["ackDelayEndpoints"], json!({}));
     assert_eq!(state["ackDelaySecs"], Value::Null);
 }
+
+#[tokio::test]
+async fn observing_pushes_no_unavailable_for_a_live_connection() {
+    let h = start_with(settings()).await;
+    let mut kirk = Peer::open(&h, "kirk@x").await;
+    // respoke.js announces `unavailable` on every connect.
+    kirk.ok(
+        Method::Post,
+        "/v1/presence",
+        json!({"presence": {"type": "unavailable"}}),
+    )
+    .await;
+    let mut watcher = Peer::open(&h, "watcher@x").await;
+    let reply = watcher
+        .ok(
+            Method::Post,
+            "/v1/presenceobservers",
+            json!({"endpointList": ["kirk@x"]}),
+        )
+        .await;
+    // The reply lists the live connection...
+    let observed: Vec<ObservedPresence> = serde_json::from_value(reply).unwrap();
+    assert_eq!(
+        observed[0].connection_states[&kirk.connection].kind,
+        "unavailable"
+    );
+    // ...but no `unavailable` is pushed for it (respoke.js would drop kirk from its groups).
+    watcher.quiet().await;
+    kirk.ok(
+        Method::Post,
+        "/v1/presence",
+        json!({"presence": {"type": "available"}}),
+    )
+    .await;
+    match watcher.event().await {
+        PushEvent::Presence(p) => {
+            assert_eq!(p.header.from_connection, kirk.connection);
+            assert_eq!(p.presence, "available");
+        }
+        other => panic!("expected presence, got {other:?}"),
+    }
+    // A connection with a presence is pushed on observe.
+    let mut late = Peer::open(&h, "late@x").await;
+    late.ok(
+        Method::Post,
+        "/v1/presenceobservers",
+        json!({"endpointList": ["kirk@x"]}),
+    )
+    .await;
+    match late.event().await {
+        PushEvent::Presence(p) => assert_eq!(p.presence, "available"),
+        other => panic!("expected presence, got {other:?}"),
+    }
+    late.quiet().await;
+}
+
+#[tokio::test]
+async fn connected_signal_reaches_the_callees_other_connections() {
+    let h = start_with(settings()).await;
+    let mut caller = Peer::open(&h, "spock@x").await;
+    let mut winner = Peer::open(&h, "kirk@x").await;
+    let mut loser = Peer::open(&h, "kirk@x").await;
+    let winning = winner.connection.clone();
+    let signal = |kind: &str| {
+        json!({"signalType": kind, "sessionId": "S1", "target": "call",
+               "connectionId": winning, "signalId": "X"})
+        .to_string()
+    };
+    // The answer's follow-ups go to the winner only...
+    caller
+        .ok(
+            Method::Post,
+            "/v1/signaling",
+            json!({"to": "kirk@x", "toConnection": winning, "toType": "web",
+                   "signal": signal("iceCandidates")}),
+        )
+        .await;
+    assert!(matches!(winner.event().await, PushEvent::Signal(_)));
+    loser.quiet().await;
+    // ...but `connected` reaches the loser too, so it hangs up.
+    caller
+        .ok(
+            Method::Post,
+            "/v1/signaling",
+            json!({"to": "kirk@x", "toConnection": winning, "toType": "web",
+                   "signal": signal("connected")}),
+        )
+        .await;
+    for peer in [&mut winner, &mut loser] {
+        match peer.event().await {
+            PushEvent::Signal(s) => {
+                assert_eq!(s.header.from_connection, caller.connection);
+                assert_eq!(s.header.to_original, None);
+                let body: Value = serde_json::from_str(&s.body).unwrap();
+                assert_eq!(body["signalType"], "connected");
+            }
+            other => panic!("expected a signal, got {other:?}"),
+        }
+    }
+    caller.quiet().await;
+}
