@@ -4,6 +4,9 @@
 //!   timeouts, token bookkeeping). Pure Rust, tested natively.
 //! * `browser` (wasm32 only): the thin shell that performs the core's commands with fetch,
 //!   WebSocket and timers, and the JS API (`connect`, `Client`).
+//! * [`rust`] (wasm32 only): the typed Rust API for Rust front-ends: [`core::Config`] as the
+//!   options, events as a `Stream` of Rust enums, `async` methods returning
+//!   `Result<_, rust::RespokeError>`.
 #![warn(missing_docs)]
 
 pub mod core;
@@ -13,3 +16,6 @@ mod browser;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{connect, debug_counters, listener_count, Client};
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::rust_api as rust;

@@ -52,14 +52,39 @@ pub enum Input {
     Call(CallOp, Settle),
 }
 
-/// The promise functions of one request.
-pub struct Settle {
-    /// Called with the answer body.
-    pub resolve: js_sys::Function,
-    /// Called with a RespokeError.
-    pub reject: js_sys::Function,
-    /// Resolve with `undefined` rather than the body (the typed helpers return `Promise<void>`).
-    pub void: bool,
+/// Who waits for the outcome of one request.
+pub enum Settle {
+    /// A JS promise.
+    Js {
+        /// Called with the answer body.
+        resolve: js_sys::Function,
+        /// Called with a RespokeError.
+        reject: js_sys::Function,
+        /// Resolve with `undefined` rather than the body (the typed helpers return
+        /// `Promise<void>`).
+        void: bool,
+    },
+    /// A Rust future ([`crate::rust`]).
+    Rust(futures_channel::oneshot::Sender<Result<serde_json::Value, CallError>>),
+}
+
+impl Settle {
+    /// The request can no longer be made: the client is closed.
+    pub fn closed(self) {
+        match self {
+            Settle::Js { reject, .. } => {
+                let error = js::respoke_error("CLOSED", "the client was disconnected", None);
+                let _ = reject.call1(&JsValue::UNDEFINED, &error);
+            }
+            Settle::Rust(sender) => {
+                let _ = sender.send(Err(CallError {
+                    code: "CLOSED",
+                    message: "the client was disconnected".into(),
+                    status: None,
+                }));
+            }
+        }
+    }
 }
 
 /// What the app asked for.
@@ -178,8 +203,7 @@ impl Driver {
         receiver.close();
         while let Ok(input) = receiver.try_recv() {
             if let Input::Call(_, settle) = input {
-                let error = js::respoke_error("CLOSED", "the client was disconnected", None);
-                let _ = settle.reject.call1(&JsValue::UNDEFINED, &error);
+                settle.closed();
             }
         }
         // Dropping self removes every handler, timer and listener this client registered.
@@ -253,14 +277,23 @@ impl Driver {
         let Some(settle) = self.calls.remove(id) else {
             return;
         };
+        let (resolve, reject, void) = match settle {
+            Settle::Js {
+                resolve,
+                reject,
+                void,
+            } => (resolve, reject, void),
+            Settle::Rust(sender) => {
+                let _ = sender.send(result);
+                return;
+            }
+        };
         let _ = match result {
-            Ok(_) if settle.void => settle
-                .resolve
-                .call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED),
-            Ok(body) => settle.resolve.call1(&JsValue::UNDEFINED, &js::to_js(&body)),
+            Ok(_) if void => resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED),
+            Ok(body) => resolve.call1(&JsValue::UNDEFINED, &js::to_js(&body)),
             Err(error) => {
                 let error = js::respoke_error(error.code, &error.message, error.status);
-                settle.reject.call1(&JsValue::UNDEFINED, &error)
+                reject.call1(&JsValue::UNDEFINED, &error)
             }
         };
     }

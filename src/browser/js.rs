@@ -205,6 +205,8 @@ struct Snapshot {
     connection_id: Option<String>,
     stats: Stats,
     last_connect: Option<JsValue>,
+    /// The same, for the Rust API.
+    last_connect_event: Option<Event>,
     /// Why `ready()` rejects now: code, message, HTTP status.
     finished: Option<(&'static str, String, Option<u16>)>,
 }
@@ -215,6 +217,8 @@ struct Snapshot {
 #[derive(Default)]
 pub struct Shared {
     listeners: Listeners,
+    /// The event streams of the Rust API ([`crate::rust::Client::events`]).
+    subscribers: RefCell<Vec<futures_channel::mpsc::UnboundedSender<Event>>>,
     snapshot: RefCell<Snapshot>,
     waiters: RefCell<Vec<(js_sys::Function, js_sys::Function)>>,
 }
@@ -274,6 +278,24 @@ impl Shared {
         self.snapshot.borrow().connection_id.clone()
     }
 
+    /// The `connect` event of the live connection, if connected.
+    pub fn connected(&self) -> Option<Event> {
+        let snapshot = self.snapshot.borrow();
+        match snapshot.state {
+            Some(State::Connected) => snapshot.last_connect_event.clone(),
+            _ => None,
+        }
+    }
+
+    /// Why `ready()` rejects now, if it does: code, message, HTTP status.
+    pub fn finished(&self) -> Option<(&'static str, String, Option<u16>)> {
+        let snapshot = self.snapshot.borrow();
+        match snapshot.state {
+            Some(State::Failed | State::Closed) => snapshot.finished.clone(),
+            _ => None,
+        }
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.snapshot.borrow().stats
@@ -300,12 +322,31 @@ impl Shared {
         })
     }
 
+    /// A new stream of every event from now on; it ends when the client is closed.
+    pub fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<Event> {
+        let (sender, receiver) = futures_channel::mpsc::unbounded();
+        let closed = matches!(self.snapshot.borrow().finished, Some(("CLOSED", _, _)));
+        if !closed {
+            self.subscribers.borrow_mut().push(sender);
+        }
+        receiver
+    }
+
     /// Hands `event` to the app's listeners and settles `ready()` promises.
     pub fn dispatch(&self, event: &Event) {
+        let subscribers = std::mem::take(&mut *self.subscribers.borrow_mut());
+        let live: Vec<_> = subscribers
+            .into_iter()
+            .filter(|subscriber| subscriber.unbounded_send(event.clone()).is_ok())
+            .collect();
+        self.subscribers.borrow_mut().extend(live);
         let value = event_to_js(event);
         match event {
             Event::Connect { .. } => {
-                self.snapshot.borrow_mut().last_connect = Some(value.clone());
+                let mut snapshot = self.snapshot.borrow_mut();
+                snapshot.last_connect = Some(value.clone());
+                snapshot.last_connect_event = Some(event.clone());
+                drop(snapshot);
                 self.settle(|(resolve, _)| resolve, &value);
             }
             Event::Failed {
@@ -362,6 +403,8 @@ impl Shared {
 
     /// The client is closed: pending and future `ready()` calls reject.
     pub fn close(&self) {
+        // The Rust event streams end (after the events already sent to them).
+        self.subscribers.borrow_mut().clear();
         let message = "the client was disconnected".to_owned();
         self.snapshot.borrow_mut().finished = Some(("CLOSED", message.clone(), None));
         self.settle(

@@ -7,6 +7,7 @@ mod http;
 mod js;
 mod lifecycle;
 mod options;
+pub mod rust_api;
 mod scope;
 mod socket;
 
@@ -38,11 +39,15 @@ pub fn connect(options: JsValue) -> Result<Client, JsValue> {
     }
     let (config, hooks) = options::parse(options)
         .map_err(|error| respoke_error("INVALID_OPTIONS", &error.0, None))?;
+    Ok(start(Machine::new(config, random_seed()), hooks))
+}
+
+/// Starts the driver of a new client (for `connect` and the Rust API's).
+fn start(machine: Machine, hooks: driver::Hooks) -> Client {
     let (inputs, receiver) = unbounded();
     let shared = Rc::new(Shared::default());
-    let machine = Machine::new(config, random_seed());
     driver::spawn(machine, hooks, shared.clone(), inputs.clone(), receiver);
-    Ok(Client { inputs, shared })
+    Client { inputs, shared }
 }
 
 #[wasm_bindgen]
@@ -215,7 +220,7 @@ impl Client {
         let mut op = Some(op);
         js_sys::Promise::new(&mut |resolve, reject| {
             let Some(op) = op.take() else { return };
-            let settle = Settle {
+            let settle = Settle::Js {
                 resolve,
                 reject: reject.clone(),
                 void,

@@ -2,17 +2,32 @@
 //! features and builds its own wasm (cdylib). It must link: the client brings no
 //! `#[panic_handler]` or `#[global_allocator]` of its own that would clash with the app's.
 
-/// The app's own entry point, using the client from Rust.
+/// The app's own entry point, using the typed Rust API.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn start_chat(
-    base_url: &str,
-    token_url: &str,
-) -> Result<respoke_client::Client, wasm_bindgen::JsValue> {
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"baseUrl".into(), &base_url.into())?;
-    js_sys::Reflect::set(&options, &"tokenUrl".into(), &token_url.into())?;
-    respoke_client::connect(options.into())
+pub async fn start_chat(base_url: String, token_url: String) -> Result<(), wasm_bindgen::JsValue> {
+    use futures_util::StreamExt;
+    use respoke_client::core::{Config, Credentials, TokenSource};
+    use respoke_client::rust::{connect, ClientEvent};
+
+    let mut config = Config::new(TokenSource::Url {
+        url: token_url,
+        headers: Vec::new(),
+        credentials: Credentials::Include,
+    });
+    config.base_url = base_url;
+    let client = connect(config).map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))?;
+    let mut events = client.events();
+    client
+        .ready()
+        .await
+        .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))?;
+    while let Some(event) = events.next().await {
+        if let ClientEvent::Message { from, message, .. } = event {
+            web_sys::console::log_1(&format!("{from}: {message}").into());
+        }
+    }
+    Ok(())
 }
 
 /// The sans-IO core is usable natively too (e.g. from an app's own tests).
