@@ -548,12 +548,12 @@ async fn role_permissions_are_enforced_on_the_socket() {
     let r = host
         .request(Method::Get, &subscribers_path("vip"), json!({}))
         .await;
-    assert_eq!(Value::from(r.body).as_array().map(Vec::len), Some(2));
+    assert_eq!(r.body.as_array().map(Vec::len), Some(2));
     let r = host
         .request(Method::Get, &subscribers_path("open"), json!({}))
         .await;
     assert_eq!(
-        Value::from(r.body),
+        r.body,
         json!([]),
         "open was not joined by the refused request"
     );
@@ -634,10 +634,7 @@ async fn turn_credentials() {
     let h = start_with(fast_settings()).await;
     let mut ws = h.open_socket(&h.app_token("spock@x").await).await;
     let r = ws.request(Method::Get, "/v1/turn", json!({})).await;
-    assert_eq!(
-        (r.status_code, Value::from(r.body)),
-        (200, json!({"uris": []}))
-    );
+    assert_eq!((r.status_code, r.body), (200, json!({"uris": []})));
 
     let config = Config::from_toml(&format!(
         r#"
@@ -662,7 +659,7 @@ ttl = 600
         .as_secs();
     let r = ws.request(Method::Get, "/v1/turn", json!({})).await;
     assert_eq!(r.status_code, 200);
-    let reply = Value::from(r.body);
+    let reply = r.body;
     let username = reply["username"].as_str().unwrap();
     let (expiry, endpoint) = username.split_once(':').unwrap();
     assert_eq!(endpoint, "spock@x");
