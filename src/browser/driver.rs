@@ -2,7 +2,6 @@
 //! the one timer. JS callbacks only push [`Input`]s into its channel, so a listener that calls
 //! `client.disconnect()` from inside an event borrows nothing twice.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -15,95 +14,19 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::counters;
 use super::http;
+use super::input::{CallOp, Hooks, Input, Settle};
 use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
 use super::scope;
 use super::socket::Socket;
 use crate::core::{
-    CallError, CallId, Command, ConnId, Event, HttpError, HttpResponse, Instant, Machine, Method,
-    RequestId, State, TokenCallbackError, Wake,
+    CallError, CallId, Command, Event, HttpError, Instant, Machine, RequestId, State,
+    TokenCallbackError,
 };
 
 /// Longest single timer; longer waits re-arm, so a throttled or suspended tab re-checks its
 /// deadlines against the clock at least this often.
 const MAX_TIMER_MS: u64 = 30_000;
-
-/// Everything that can happen to a client.
-pub enum Input {
-    /// The app called `disconnect()` (or aborted its signal).
-    Disconnect,
-    /// The app called `reconnect()`.
-    Reconnect,
-    /// A fetch finished.
-    Http(RequestId, Result<HttpResponse, HttpError>),
-    /// `getToken` settled.
-    Token(RequestId, Result<String, TokenCallbackError>),
-    /// Socket callbacks.
-    SocketOpen(ConnId),
-    /// A text frame.
-    SocketMessage(ConnId, String),
-    /// Closed, with its code.
-    SocketClose(ConnId, u16),
-    /// The timer fired.
-    Timer,
-    /// The network or the page changed.
-    Wake(Wake),
-    /// The app made a request; its promise settles with the core's reply.
-    Call(CallOp, Settle),
-}
-
-/// Who waits for the outcome of one request.
-pub enum Settle {
-    /// A JS promise.
-    Js {
-        /// Called with the answer body.
-        resolve: js_sys::Function,
-        /// Called with a RespokeError.
-        reject: js_sys::Function,
-        /// Resolve with `undefined` rather than the body (the typed helpers return
-        /// `Promise<void>`).
-        void: bool,
-    },
-    /// A Rust future ([`crate::rust`]).
-    Rust(futures_channel::oneshot::Sender<Result<serde_json::Value, CallError>>),
-}
-
-impl Settle {
-    /// The request can no longer be made: the client is closed.
-    pub fn closed(self) {
-        match self {
-            Settle::Js { reject, .. } => {
-                let error = js::respoke_error("CLOSED", "the client was disconnected", None);
-                let _ = reject.call1(&JsValue::UNDEFINED, &error);
-            }
-            Settle::Rust(sender) => {
-                let _ = sender.send(Err(CallError {
-                    code: "CLOSED",
-                    message: "the client was disconnected".into(),
-                    status: None,
-                }));
-            }
-        }
-    }
-}
-
-/// What the app asked for.
-pub enum CallOp {
-    /// `request(method, url, data)`.
-    Request(Method, String, serde_json::Value),
-    /// `sendMessage({to, message})`.
-    SendMessage(String, String),
-    /// `setPresence(presence)`.
-    SetPresence(serde_json::Value),
-    /// `join(group)`.
-    Join(String),
-    /// `leave(group)`.
-    Leave(String),
-    /// `publish({group, message})`.
-    Publish(String, String),
-    /// `observePresence(endpointIds)`.
-    ObservePresence(Vec<String>),
-}
 
 /// What `getToken` is called with.
 #[derive(serde::Serialize)]
@@ -113,14 +36,6 @@ struct TokenContext {
     /// Aborts when the attempt is abandoned.
     #[serde(with = "serde_wasm_bindgen::preserve")]
     signal: AbortSignal,
-}
-
-/// The client's app-side hooks the driver needs.
-pub struct Hooks {
-    /// The app's `getToken`, if it gave one.
-    pub get_token: Option<js_sys::Function>,
-    /// The app's `signal`, if it gave one.
-    pub signal: Option<AbortSignal>,
 }
 
 struct Driver {
@@ -431,6 +346,3 @@ impl<K: Copy + PartialEq, V> Pending<K, V> {
         Some(self.0.swap_remove(index).1)
     }
 }
-
-/// Helper for `Shared` to share the stored listener type.
-pub(super) type Listeners = RefCell<Vec<(&'static str, js_sys::Function)>>;

@@ -7,7 +7,6 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::driver::Listeners;
 use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
 
 /// The names `listen` accepts.
@@ -429,3 +428,6 @@ impl Shared {
 pub fn as_function(value: &JsValue) -> Option<js_sys::Function> {
     value.dyn_ref::<js_sys::Function>().cloned()
 }
+
+/// The app's listeners, by event name.
+type Listeners = RefCell<Vec<(&'static str, js_sys::Function)>>;

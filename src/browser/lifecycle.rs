@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, EventTarget, PageTransitionEvent};
 
 use super::counters;
-use super::driver::Input;
+use super::input::Input;
 use super::scope;
 use crate::core::Wake;
 

@@ -4,6 +4,7 @@
 mod counters;
 mod driver;
 mod http;
+mod input;
 mod js;
 mod lifecycle;
 mod options;
@@ -19,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Machine, Method, State};
-use driver::{CallOp, Input, Settle};
+use input::{CallOp, Input, Settle};
 use js::{as_function, respoke_error, Shared, EVENT_NAMES};
 
 /// A reconnecting Respoke client (see `Client` in `api.d.ts`).
@@ -43,7 +44,7 @@ pub fn connect(options: JsValue) -> Result<Client, JsValue> {
 }
 
 /// Starts the driver of a new client (for `connect` and the Rust API's).
-fn start(machine: Machine, hooks: driver::Hooks) -> Client {
+fn start(machine: Machine, hooks: input::Hooks) -> Client {
     let (inputs, receiver) = unbounded();
     let shared = Rc::new(Shared::default());
     driver::spawn(machine, hooks, shared.clone(), inputs.clone(), receiver);

@@ -8,7 +8,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::driver::Hooks;
+use super::input::Hooks;
 use super::js::as_function;
 use crate::core::{BackoffConfig, Config, Credentials, TokenSource};
 

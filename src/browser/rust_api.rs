@@ -38,7 +38,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::driver::{CallOp, Hooks, Input, Settle};
+use super::input::{CallOp, Hooks, Input, Settle};
 use super::js::Shared;
 use super::scope;
 use crate::core::{CallError, Config, Event, Machine, State, TokenSource};

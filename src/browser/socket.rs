@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::counters;
-use super::driver::Input;
+use super::input::Input;
 use crate::core::ConnId;
 
 type Handler<E> = Closure<dyn FnMut(E)>;
