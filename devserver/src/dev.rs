@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::http::{loopback_only, JsonBody};
+use crate::http::{dev_cors, dev_guard, JsonBody};
 use crate::respoke::state::FailPlan;
 use crate::respoke::RespokeState;
 
@@ -23,7 +23,8 @@ type DevState = State<Arc<RespokeState>>;
 /// Longest outage or stall a control accepts (seconds).
 pub const MAX_CONTROL_SECS: u64 = 3_600;
 
-/// The `/dev/` routes, loopback-only.
+/// The `/dev/` routes: loopback peers, loopback `Host`, loopback `Origin` only (see
+/// [`dev_guard`]), with their own CORS (loopback origins only).
 pub fn router(state: Arc<RespokeState>) -> Router {
     Router::new()
         .route("/dev/stats", get(stats))
@@ -36,8 +37,9 @@ pub fn router(state: Arc<RespokeState>) -> Router {
         .route("/dev/reset", post(reset))
         .route("/dev/state", get(controls))
         .layer(DefaultBodyLimit::max(16 * 1024))
-        .route_layer(middleware::from_fn(loopback_only))
+        .route_layer(middleware::from_fn(dev_guard))
         .with_state(state)
+        .layer(dev_cors())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,14 +49,28 @@ struct EndpointFilter {
 }
 
 /// `GET /dev/stats` (everything) or `GET /dev/stats?endpointId=X` (one endpoint; zeros if
-/// unknown).
+/// unknown). The whole document leaves out each endpoint's `lastTokenIds`: the spent
+/// tokenIds of an endpoint are shown only to whoever names it.
 async fn stats(
     State(state): DevState,
     Query(query): Query<HashMap<String, String>>,
 ) -> Json<Value> {
     match query.get("endpointId") {
         Some(endpoint) => Json(json!(state.stats.endpoint(endpoint))),
-        None => Json(json!(state.stats.snapshot())),
+        None => {
+            let mut all = json!(state.stats.snapshot());
+            if let Some(endpoints) = all.get_mut("endpoints").and_then(Value::as_object_mut) {
+                for counters in endpoints.values_mut() {
+                    if let Some(counters) = counters.as_object_mut() {
+                        counters.remove("lastTokenIds");
+                    }
+                }
+            }
+            if let Some(all) = all.as_object_mut() {
+                all.insert("liveSessions".into(), json!(state.live_sessions()));
+            }
+            Json(all)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Respoke side: REST, the socket.io 0.9 WebSocket and Sails over it.
 
 pub mod hub;
+pub mod outbox;
 pub mod routes;
 pub mod socket;
 pub mod state;
@@ -11,25 +12,32 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::{respoke_cors, CREDENTIALED_PATHS};
+
 pub use state::RespokeState;
 
-/// The Respoke routes (without `/dev/`, CORS or tracing: see [`crate::api_router`]).
+/// The Respoke routes (without `/dev/` or tracing: see [`crate::api_router`]), with their
+/// CORS: the handshake with credentials (respoke.js needs them), the rest without.
 pub fn router(state: Arc<RespokeState>) -> Router {
     let limit = state.settings.body_limit;
+    let credentialed = Router::new()
+        .route(CREDENTIALED_PATHS[0], get(routes::handshake))
+        .route(CREDENTIALED_PATHS[1], get(routes::handshake))
+        .layer(respoke_cors(true));
     Router::new()
         .route("/v1/tokens", post(routes::post_tokens))
         .route(
             "/v1/session-tokens",
             post(routes::post_session_tokens).delete(routes::delete_session_tokens),
         )
-        .route("/socket.io/1/", get(routes::handshake))
-        .route("/socket.io/1", get(routes::handshake))
         .route("/socket.io/1/websocket/{sid}", get(routes::websocket))
         .route(
             "/socket.io/1/{transport}/{sid}",
             get(routes::other_transport).post(routes::other_transport),
         )
         .fallback(routes::not_found)
+        .layer(respoke_cors(false))
+        .merge(credentialed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
