@@ -164,8 +164,11 @@ pub const RESPOKE_ALLOWED_HEADERS: [&str; 4] =
 
 /// The Respoke routes a browser calls with credentials: the socket.io handshake, which
 /// respoke.js sends with `withCredentials` (a `*` or a missing
-/// `Access-Control-Allow-Credentials: true` makes it hang). Our client sends none.
-pub const CREDENTIALED_PATHS: [&str; 2] = ["/socket.io/1/", "/socket.io/1"];
+/// `Access-Control-Allow-Credentials: true` makes it hang), and `/v1/tokens`, which this
+/// repository's wasm browser tests post (development-mode minting) with
+/// `credentials: "include"`. Neither reads a cookie, so credentials grant nothing there. Our
+/// client sends none; `/v1/session-tokens` gets no `Access-Control-Allow-Credentials`.
+pub const CREDENTIALED_PATHS: [&str; 3] = ["/socket.io/1/", "/socket.io/1", "/v1/tokens"];
 
 /// CORS of the Respoke side: any web origin, echoed exactly (never `null`: sandboxed frames,
 /// `file:` pages and redirects send it, and echoing it would admit them all), with
@@ -212,12 +215,15 @@ pub fn is_web_origin(origin: &str) -> bool {
 }
 
 /// CORS of `/dev/`: loopback origins only, like the app server (the demo page on another
-/// loopback port reads `/dev/stats`), without credentials.
+/// loopback port reads `/dev/stats`), with credentials (the wasm browser tests post the
+/// controls with `credentials: "include"`; only loopback pages can, and `/dev/` reads no
+/// cookie).
 pub fn dev_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|origin, _| {
             origin.to_str().is_ok_and(is_loopback_origin)
         }))
+        .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE])
         .expose_headers([HeaderName::from_static("request-id")])

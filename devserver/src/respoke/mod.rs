@@ -17,15 +17,15 @@ use crate::http::{respoke_cors, CREDENTIALED_PATHS};
 pub use state::RespokeState;
 
 /// The Respoke routes (without `/dev/` or tracing: see [`crate::api_router`]), with their
-/// CORS: the handshake with credentials (respoke.js needs them), the rest without.
+/// CORS: [`CREDENTIALED_PATHS`] with credentials, the rest without.
 pub fn router(state: Arc<RespokeState>) -> Router {
     let limit = state.settings.body_limit;
     let credentialed = Router::new()
         .route(CREDENTIALED_PATHS[0], get(routes::handshake))
         .route(CREDENTIALED_PATHS[1], get(routes::handshake))
+        .route(CREDENTIALED_PATHS[2], post(routes::post_tokens))
         .layer(respoke_cors(true));
     Router::new()
-        .route("/v1/tokens", post(routes::post_tokens))
         .route(
             "/v1/session-tokens",
             post(routes::post_session_tokens).delete(routes::delete_session_tokens),

@@ -1,7 +1,7 @@
 //! Row 5, cross-site control: a page on any origin could POST `text/plain` (no preflight) to
 //! `/dev/stall` or `/dev/outage` and have it executed; `Host: evil.example` was accepted (DNS
 //! rebinding); the Respoke side echoed any `Origin`, `null` included, with credentials, on
-//! every route.
+//! every route (now: only on the handshake and `/v1/tokens`, see `http::CREDENTIALED_PATHS`).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -73,7 +73,7 @@ async fn row05_dev_controls_refuse_foreign_pages_and_rebound_hosts() {
 }
 
 #[tokio::test]
-async fn row05_respoke_cors_never_reflects_null_and_credentials_only_on_the_handshake() {
+async fn row05_respoke_cors_never_reflects_null_and_credentials_only_where_needed() {
     let _serial = crate::serial().await;
     let h = start_with(fast_settings()).await;
     for path in ["/v1/session-tokens", "/v1/tokens", "/socket.io/1/"] {
