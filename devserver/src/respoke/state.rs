@@ -69,6 +69,9 @@ struct PendingTable {
     order: VecDeque<(Instant, String)>,
 }
 
+/// Most endpoints with an ack delay of their own (`/dev/ack-delay`).
+pub const MAX_CONTROLLED_ENDPOINTS: usize = 10_000;
+
 /// How long spent and expired tokenIds are remembered (to answer "already used").
 const TOKEN_MEMORY: Duration = Duration::from_secs(600);
 
@@ -448,9 +451,12 @@ impl RespokeState {
     /// Stalls every socket, or one endpoint's, for `secs`.
     pub fn stall(&self, endpoint_id: Option<&str>, secs: u64) {
         let until = Instant::now() + Duration::from_secs(secs);
+        let now = Instant::now();
         let mut controls = lock(&self.controls);
         match endpoint_id {
             Some(id) => {
+                // Ended stalls are forgotten here, so the table holds live ones only.
+                controls.stall_endpoints.retain(|_, t| *t > now);
                 controls.stall_endpoints.insert(id.to_owned(), until);
             }
             None => controls.stall_all_until = Some(until),
@@ -469,10 +475,18 @@ impl RespokeState {
     }
 
     /// Delays the acks of every socket, or one endpoint's, by `delay` (zero removes the delay).
-    pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) {
+    /// At most [`MAX_CONTROLLED_ENDPOINTS`] endpoints have a delay of their own; beyond,
+    /// `false` and nothing changes.
+    pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) -> bool {
         let mut controls = lock(&self.controls);
         let delay = (!delay.is_zero()).then_some(delay);
         match (endpoint_id, delay) {
+            (Some(id), Some(_))
+                if controls.ack_delay_endpoints.len() >= MAX_CONTROLLED_ENDPOINTS
+                    && !controls.ack_delay_endpoints.contains_key(id) =>
+            {
+                return false;
+            }
             (Some(id), Some(delay)) => {
                 controls.ack_delay_endpoints.insert(id.to_owned(), delay);
             }
@@ -481,6 +495,7 @@ impl RespokeState {
             }
             (None, delay) => controls.ack_delay_all = delay,
         }
+        true
     }
 
     /// How long acks to `endpoint_id`'s sockets are held back now: its own delay if one was
@@ -673,6 +688,22 @@ mod tests {
             s.exchange(&first.token_id, None).unwrap_err(),
             ExchangeError::Unknown
         );
+    }
+
+    #[test]
+    fn per_endpoint_controls_are_bounded() {
+        let s = state(Duration::from_secs(30));
+        for n in 0..MAX_CONTROLLED_ENDPOINTS {
+            assert!(s.set_ack_delay(Some(&format!("e{n}")), Duration::from_secs(1)));
+        }
+        assert!(!s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
+        assert!(s.set_ack_delay(Some("e1"), Duration::from_secs(2)), "updates still work");
+        assert!(s.set_ack_delay(Some("e1"), Duration::ZERO), "and removals");
+        assert!(s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
+        // Ended stalls are forgotten when the next one is set.
+        s.stall(Some("a"), 0);
+        s.stall(Some("b"), 60);
+        assert_eq!(lock(&s.controls).stall_endpoints.len(), 1);
     }
 
     #[test]
