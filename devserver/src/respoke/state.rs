@@ -697,7 +697,10 @@ mod tests {
             assert!(s.set_ack_delay(Some(&format!("e{n}")), Duration::from_secs(1)));
         }
         assert!(!s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
-        assert!(s.set_ack_delay(Some("e1"), Duration::from_secs(2)), "updates still work");
+        assert!(
+            s.set_ack_delay(Some("e1"), Duration::from_secs(2)),
+            "updates still work"
+        );
         assert!(s.set_ack_delay(Some("e1"), Duration::ZERO), "and removals");
         assert!(s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
         // Ended stalls are forgotten when the next one is set.

@@ -112,7 +112,7 @@ async fn row03_heartbeat_timeout_and_dev_drop_reach_a_socket_whose_writes_are_st
         "--heartbeat-interval-secs",
         "0.3",
         "--heartbeat-timeout-secs",
-        "6",
+        "10",
         "--socket-queue-bytes",
         "400000000",
         "--socket-queue-packets",
@@ -123,7 +123,7 @@ async fn row03_heartbeat_timeout_and_dev_drop_reach_a_socket_whose_writes_are_st
     let opened = Instant::now();
     let _sender = flood(&server, "sender@x", "dropped@x", 1_200, 8 * 1024).await;
     assert!(
-        opened.elapsed() < Duration::from_secs(6),
+        opened.elapsed() < Duration::from_secs(10),
         "the flood outlasted the heartbeat timeout ({:?}): the test proves nothing",
         opened.elapsed()
     );
@@ -150,14 +150,14 @@ async fn row03_heartbeat_timeout_and_dev_drop_reach_a_socket_whose_writes_are_st
         started.elapsed()
     );
 
-    // This one never answers a heartbeat: gone 6.3 s after it last spoke (when it opened),
+    // This one never answers a heartbeat: gone 10.3 s after it last spoke (when it opened),
     // plus slack, however much is queued for it.
     let silent_token = server.app_token("silent@x").await;
     let _silent = server.open_socket(&silent_token).await;
     let opened = Instant::now();
     let _sender2 = flood(&server, "sender2@x", "silent@x", 1_200, 8 * 1024).await;
     let mut live = server.live("silent@x").await;
-    while live > 0 && opened.elapsed() < Duration::from_secs(20) {
+    while live > 0 && opened.elapsed() < Duration::from_secs(25) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         live = server.live("silent@x").await;
     }
@@ -166,7 +166,7 @@ async fn row03_heartbeat_timeout_and_dev_drop_reach_a_socket_whose_writes_are_st
         "the heartbeat timeout is enforced despite stuck writes"
     );
     assert!(
-        opened.elapsed() < Duration::from_secs(9),
+        opened.elapsed() < Duration::from_secs(13),
         "gone after {:?}",
         opened.elapsed()
     );

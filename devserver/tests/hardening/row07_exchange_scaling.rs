@@ -50,13 +50,17 @@ async fn row07_exchanges_do_not_slow_down_with_live_sessions() {
         Arc::default(),
     ));
     let router = api_router(state.clone());
-    // Warm up, then the rate with (almost) no live sessions.
+    // Warm up, then the rate with (almost) no live sessions: the best of three runs, so a
+    // moment of contention from other processes on the machine does not decide the ratio.
     rate(&router, &state, 500, 0).await;
-    let at_start = rate(&router, &state, 2_000, 1_000).await;
+    let mut at_start: f64 = 0.0;
+    for run in 0..3 {
+        at_start = at_start.max(rate(&router, &state, 1_000, 1_000 + run * 1_000).await);
+    }
     // Fill up to 30,000 live sessions, bounded in time: an O(n) exchange cannot do it.
     let fill_deadline = Instant::now() + Duration::from_secs(90);
     let mut n = 10_000;
-    while n < 10_000 + 26_000 {
+    while n < 10_000 + 26_500 {
         assert!(
             Instant::now() < fill_deadline,
             "filling up to 30k live sessions took over 90 s ({} done): exchange is O(sessions)",
@@ -65,7 +69,10 @@ async fn row07_exchanges_do_not_slow_down_with_live_sessions() {
         exchange(&router, &state, n).await;
         n += 1;
     }
-    let at_30k = rate(&router, &state, 2_000, 100_000).await;
+    let mut at_30k: f64 = 0.0;
+    for run in 0..3 {
+        at_30k = at_30k.max(rate(&router, &state, 1_000, 100_000 + run * 1_000).await);
+    }
     let ratio = at_30k / at_start;
     println!(
         "exchanges/s: {at_start:.0} at start, {at_30k:.0} with 30k live sessions ({ratio:.2})"
