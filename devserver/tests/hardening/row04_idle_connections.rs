@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::server::{nofile_soft, Server};
+use crate::server::{nofile_hard, nofile_soft, Server};
 
 /// Opens `count` connections to `url`'s host that send nothing.
 async fn idle_connections(api: &str, count: usize) -> Vec<TcpStream> {
@@ -40,7 +40,12 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> (bool, Strin
 async fn row04_idle_connections_neither_exhaust_descriptors_nor_block_requests() {
     let _serial = crate::serial().await;
     // The test process holds the client ends: lift its own soft limit as the server does.
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    // (`prlimit`, not a crate: this file must build against any version of the server.)
+    let hard = nofile_hard();
+    let _ = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={hard}:{hard}"))
+        .status();
     assert!(
         nofile_soft() >= 2_500,
         "this test needs 2,500 open files in the test process (hard limit too low)"
