@@ -349,8 +349,9 @@ pub struct Limits {
     /// once. Default 10,000 (lowered to the open-file limit minus a reserve).
     /// `--max-connections`.
     pub max_connections: usize,
-    /// Time a connection has to send a complete request head, and the longest a keep-alive
-    /// connection may sit idle between requests. Default 10 s. `--header-read-timeout-secs`.
+    /// Time a connection has to send a complete request head, the longest a keep-alive
+    /// connection may sit idle between requests, and the longest pause inside a request body
+    /// (408). Default 10 s. `--header-read-timeout-secs`.
     pub header_read_timeout: Duration,
     /// Password verifications (argon2) running at once; default: one per core.
     /// `--login-concurrency`.

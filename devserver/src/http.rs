@@ -26,6 +26,14 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::payload_too_large())
             }
+            // tower-http's TimeoutBody (see `serve`): "data was not received within the
+            // designated timeout".
+            Err(rejection) if rejection.body_text().contains("designated timeout") => {
+                Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The request body did not arrive in time.",
+                ))
+            }
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
     }

@@ -7,7 +7,9 @@
 //!
 //! * Every connection must send a complete request head within
 //!   [`crate::config::Limits::header_read_timeout`] of being accepted, and an idle keep-alive
-//!   connection is closed after the same time (hyper's `header_read_timeout`, on a timer).
+//!   connection is closed after the same time (hyper's `header_read_timeout`, on a timer). A
+//!   request body whose next bytes take longer than that fails with 408 (tower-http's
+//!   `TimeoutBody`).
 //! * At most [`crate::config::Limits::max_connections`] connections are open per listener,
 //!   WebSockets included (the count lives in the socket, so it follows the upgrade). A new
 //!   connection beyond is answered `503` with `Retry-After` and closed at once; the process
@@ -33,6 +35,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 
 use crate::stats::Stats;
 
@@ -192,12 +195,17 @@ pub fn serve(
             let mut shutdown = shutdown.clone();
             tokio::spawn(async move {
                 let _ = stream.inner.set_nodelay(true);
+                let body_timeout = limits.header_read_timeout;
                 let service =
                     hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                         request
                             .extensions_mut()
                             .insert(ConnectInfo::<SocketAddr>(peer));
-                        router.clone().oneshot(request.map(Body::new))
+                        // A body that stops arriving for as long as a head may take fails the
+                        // request (408) instead of holding the connection.
+                        let request =
+                            request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)));
+                        router.clone().oneshot(request)
                     });
                 let mut builder = http1::Builder::new();
                 builder

@@ -110,4 +110,17 @@ async fn row04_silent_connections_are_closed_and_excess_ones_shed() {
     let (closed, answer) = closed_within(&mut stream, Duration::from_secs(4)).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
     assert!(closed, "an idle keep-alive connection is closed");
+    // A body that stops arriving is a 408, not a connection held forever.
+    let mut stream = TcpStream::connect(server.api.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"POST /v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"appId\":",
+        )
+        .await
+        .unwrap();
+    let (_, answer) = closed_within(&mut stream, Duration::from_secs(4)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
 }
