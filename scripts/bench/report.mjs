@@ -563,6 +563,7 @@ if (bad) {
   const mb = (kb) => (kb === null || kb === undefined ? "-" : `${(kb / 1024).toFixed(0)} MB`);
   const levels = bad.exchanges ?? [];
   const lowest = levels.length ? Math.min(...levels.map((l) => l.vsZero)) : null;
+  const lowestCorrected = levels.length ? Math.min(...levels.map((l) => l.vsZeroCorrected ?? l.vsZero)) : null;
   md.push(`## 6. Bad input and load (issue 12)
 
 A fresh release \`respoke-devserver\` (\`RUST_LOG=warn\`, default limits) and \`benches/load
@@ -575,12 +576,15 @@ Loopback only; every step is bounded in count and time.
 | server RSS: before / end of flood / 2 s later | ${mb(f.serverRssKbBefore)} / ${mb(f.serverRssKbEnd)} / **${mb(f.serverRssKbSettled)}** |
 | ${num(i.target)} idle TCP connections (send nothing): held | ${num(i.held)}${i.firstError ? ` (first error: ${i.firstError})` : ""} |
 | normal requests (\`GET /dev/state\`, new connection) beside them | **${i.answered} of ${i.requests}** answered, median ${i.medianMs?.toFixed(1) ?? "-"} ms, max ${i.maxMs?.toFixed(1) ?? "-"} ms |
-${levels.map((l) => `| mint + exchange pairs/s (32 workers) at ${num(l.liveSessions)} live sessions | ${num(Math.round(l.perSecond))}/s (${x(l.vsZero)} the 0 figure) |`).join("\n")}
+${levels.map((l) => `| mint + exchange pairs/s (32 workers, best of 3 x 2,000) from ${num(l.liveSessions)} live sessions | ${num(Math.round(l.perSecond))}/s: ${x(l.vsZero)} the 0 figure; **${x(l.vsZeroCorrected)}** against a \`GET /dev/state\` baseline of ${num(Math.round(l.baselinePerSecond))}/s measured alongside |`).join("\n")}
 | slow consumer: a socket that stops reading is sent ${num(c.messages)} x ${num(c.messageBytes)} B | ${num(c.sent)} sent in ${c.floodSeconds.toFixed(1)} s; victim disconnected: **${c.victimDropped ? `yes, after ${c.victimDroppedAfterS.toFixed(1)} s` : "no"}** (slowConsumersDropped ${num(c.serverSlowConsumersDropped)}) |
 | server RSS during the slow-consumer flood: before / peak / after | ${mb(c.serverRssKbBefore)} / **${mb(c.serverRssKbPeak)}** / ${mb(c.serverRssKbAfter)} |
 
 Goal for the exchange rate: at least x0.80 of the 0 figure at 50k live sessions; lowest ratio
-measured ${x(lowest)}. Before issue 12 the same flood ran 177 verifies/s with no 429 and took the
+measured ${x(lowest)} raw, ${x(lowestCorrected)} against the baseline (the 2 cores are shared
+with whatever else runs; the baseline measured between the same runs takes that out). The
+bookkeeping itself is O(log n): \`tests/hardening/row07_exchange_scaling.rs\` drives it in
+process, without sockets. Before issue 12 the same flood ran 177 verifies/s with no 429 and took the
 server from 220 MB to 8.0 GB; 1,100 idle connections exhausted its 1,024 descriptors; the
 exchange rate fell from 12.7k/s to 1.25k/s at 77k live sessions; a slow consumer queued
 +111 MB and stayed live past its heartbeat timeout. See the README's "Limits" table for the
