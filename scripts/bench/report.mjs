@@ -575,10 +575,10 @@ Loopback only; every step is bounded in count and time.
 | login flood: ${f.workers} workers post wrong passwords for ${f.seconds.toFixed(1)} s | ${num(f.unauthorized)} x 401 (${f.verifiesPerSecond.toFixed(1)} argon2 verifies/s), **${num(f.throttled)} x 429** with \`Retry-After\`, ${num(f.other)} other |
 | server RSS: before / end of flood / 2 s later | ${mb(f.serverRssKbBefore)} / ${mb(f.serverRssKbEnd)} / **${mb(f.serverRssKbSettled)}** |
 | ${num(i.target)} idle TCP connections (send nothing): held | ${num(i.held)}${i.firstError ? ` (first error: ${i.firstError})` : ""} |
-| normal requests (\`GET /dev/state\`, new connection) beside them | **${i.answered} of ${i.requests}** answered, median ${i.medianMs?.toFixed(1) ?? "-"} ms, max ${i.maxMs?.toFixed(1) ?? "-"} ms |
+| normal requests (\`GET /dev/state\`, new connection) beside them | **${i.answered} of ${i.requests}** answered, median ${i.medianMs?.toFixed(2) ?? "-"} ms, max ${i.maxMs?.toFixed(2) ?? "-"} ms |
 ${levels.map((l) => `| mint + exchange pairs/s (32 workers, best of 3 x 2,000) from ${num(l.liveSessions)} live sessions | ${num(Math.round(l.perSecond))}/s: ${x(l.vsZero)} the 0 figure; **${x(l.vsZeroCorrected)}** against a \`GET /dev/state\` baseline of ${num(Math.round(l.baselinePerSecond))}/s measured alongside |`).join("\n")}
 | slow consumer: a socket that stops reading is sent ${num(c.messages)} x ${num(c.messageBytes)} B | ${num(c.sent)} sent in ${c.floodSeconds.toFixed(1)} s; victim disconnected: **${c.victimDropped ? `yes, after ${c.victimDroppedAfterS.toFixed(1)} s` : "no"}** (slowConsumersDropped ${num(c.serverSlowConsumersDropped)}) |
-| server RSS during the slow-consumer flood: before / peak / after | ${mb(c.serverRssKbBefore)} / **${mb(c.serverRssKbPeak)}** / ${mb(c.serverRssKbAfter)} |
+| server RSS during the slow-consumer flood (the sessions above still live): before / peak / after | ${mb(c.serverRssKbBefore)} / **${mb(c.serverRssKbPeak)}** / ${mb(c.serverRssKbAfter)} |
 
 Goal for the exchange rate: at least x0.80 of the 0 figure at 50k live sessions; lowest ratio
 measured ${x(lowest)} raw, ${x(lowestCorrected)} against the baseline (the 2 cores are shared
