@@ -356,7 +356,8 @@ pub struct Limits {
     /// Password verifications (argon2) running at once; default: one per core.
     /// `--login-concurrency`.
     pub login_concurrency: usize,
-    /// Logins waiting for a verification slot; 429 beyond. Default 16.
+    /// Logins waiting for a verification slot (they hold no argon2 memory); 429 beyond.
+    /// Default 64: a test harness signing in many users at once is not refused.
     pub login_queue: usize,
     /// Failed logins allowed per user name in a burst, then one per `login_refill`; 429 with
     /// `Retry-After` beyond. Default 5.
@@ -388,7 +389,7 @@ impl Default for Limits {
             max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            login_queue: 16,
+            login_queue: 64,
             login_burst_per_user: 5,
             login_burst_per_peer: 20,
             login_refill: Duration::from_secs(2),
