@@ -10,12 +10,14 @@
 //! ([`session_cookie_name`]), whose value is a random session id. A token request names the
 //! endpointId it wants and is served only if that user is signed in in the same browser.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -25,12 +27,17 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::services::ServeDir;
 
-use crate::config::{verify_password, AppConfig, Config, ConfigError, Settings, DEMO_USERS};
+use crate::config::{verify_password_in, AppConfig, Config, ConfigError, Settings, DEMO_USERS};
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::opaque;
 use crate::lock;
+use crate::login_gate::LoginGate;
 use crate::stats::Stats;
+use crate::untrusted::{untrusted_opt, Untrusted};
+
+/// The longest password accepted (bytes): 400 beyond, before any hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1_024;
 
 /// What every session cookie's name starts with; [`session_cookie_name`] adds the user's part.
 pub const SESSION_COOKIE_PREFIX: &str = "demo_session_";
@@ -54,13 +61,101 @@ struct Session {
     user: String,
     /// Sign-in order (higher is more recent).
     seq: u64,
+    /// When it ends (the cookie's `Max-Age` runs out then too).
+    expires: Instant,
 }
 
-/// Session id -> session, and the next sign-in number.
-#[derive(Debug, Default)]
+/// Session id -> session, the ids in sign-in order (every session lives equally long, so they
+/// expire from the front), and the next sign-in number. At most `max` sessions.
+#[derive(Debug)]
 struct Sessions {
     by_id: HashMap<String, Session>,
+    order: VecDeque<String>,
     next_seq: u64,
+    max: usize,
+    max_age: Duration,
+}
+
+impl Sessions {
+    fn new(max: usize, max_age: Duration) -> Sessions {
+        Sessions {
+            by_id: HashMap::new(),
+            order: VecDeque::new(),
+            next_seq: 0,
+            max: max.max(1),
+            max_age,
+        }
+    }
+
+    /// Forgets expired sessions (and ids of ended ones) from the front; returns how many
+    /// sessions expired.
+    fn expire(&mut self, now: Instant) -> u64 {
+        let mut expired = 0;
+        while let Some(id) = self.order.front() {
+            match self.by_id.get(id) {
+                Some(session) if session.expires > now => break,
+                Some(_) => {
+                    self.by_id.remove(id);
+                    expired += 1;
+                }
+                None => {}
+            }
+            self.order.pop_front();
+        }
+        expired
+    }
+
+    /// Adds a session, ending the oldest ones beyond `max`; returns how many ended so.
+    fn insert(&mut self, id: String, user: String, now: Instant) -> u64 {
+        let mut ended = self.expire(now);
+        while self.by_id.len() >= self.max {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if self.by_id.remove(&oldest).is_some() {
+                ended += 1;
+            }
+        }
+        // Ids of sessions ended by a logout linger in `order` until they reach the front:
+        // compact when they are the majority, so `order` stays O(max).
+        if self.order.len() > 2 * self.max {
+            let by_id = &self.by_id;
+            self.order.retain(|id| by_id.contains_key(id));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.order.push_back(id.clone());
+        self.by_id.insert(
+            id,
+            Session {
+                user,
+                seq,
+                expires: now + self.max_age,
+            },
+        );
+        ended
+    }
+
+    /// The live session `id`.
+    fn get(&self, id: &str, now: Instant) -> Option<&Session> {
+        self.by_id.get(id).filter(|s| s.expires > now)
+    }
+}
+
+/// The peer's address, when the request came over a socket.
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_canonical()),
+        ))
+    }
 }
 
 /// A user signed in in the browser that sent a request.
@@ -77,6 +172,15 @@ pub struct AppServerState {
     users: HashMap<String, String>,
     /// The server-side sessions.
     sessions: Mutex<Sessions>,
+    /// The login throttle and the bound on password verifications.
+    gate: LoginGate,
+    /// argon2 working memory, one buffer per verification slot, reused (see
+    /// [`verify_password_in`]).
+    argon2_memory: Mutex<Vec<Vec<argon2::Block>>>,
+    /// The cookies' `Max-Age`.
+    session_max_age: Duration,
+    /// Longest user name accepted.
+    max_user_bytes: usize,
     /// The app tokens are brokered for (the config's first).
     app: AppConfig,
     /// Base URL of the Respoke side, e.g. `http://127.0.0.1:3001`.
@@ -108,7 +212,14 @@ impl AppServerState {
             .map_err(|e| ConfigError::Invalid(format!("HTTP client: {e}")))?;
         Ok(AppServerState {
             users: config.password_hashes()?,
-            sessions: Mutex::default(),
+            sessions: Mutex::new(Sessions::new(
+                settings.limits.max_app_sessions,
+                settings.limits.session_max_age,
+            )),
+            gate: LoginGate::new(&settings.limits),
+            argon2_memory: Mutex::default(),
+            session_max_age: settings.limits.session_max_age,
+            max_user_bytes: settings.limits.max_id_bytes,
             app,
             respoke_base_url: respoke_base_url.trim_end_matches('/').to_owned(),
             ttl_secs: settings.app_server_ttl_secs,
@@ -122,10 +233,13 @@ impl AppServerState {
     /// recent last). Cookies of ended or unknown sessions, and a session presented under
     /// another user's cookie name, are ignored.
     fn signed_in(&self, headers: &HeaderMap) -> Vec<SignedIn> {
-        let sessions = lock(&self.sessions);
+        let now = Instant::now();
+        let mut sessions = lock(&self.sessions);
+        let expired = sessions.expire(now);
+        self.session_gauges(&sessions, expired);
         let mut found: Vec<SignedIn> = Vec::new();
         for (name, session_id) in session_cookies(headers) {
-            let Some(session) = sessions.by_id.get(&session_id) else {
+            let Some(session) = sessions.get(&session_id, now) else {
                 continue;
             };
             if session_cookie_name(&session.user) != name {
@@ -142,6 +256,13 @@ impl AppServerState {
         }
         found.sort_by_key(|s| s.seq);
         found
+    }
+
+    /// Publishes the session count (and adds `expired` to the expired counter).
+    fn session_gauges(&self, sessions: &Sessions, expired: u64) {
+        self.stats.add(|s| &mut s.app_sessions_expired, expired);
+        self.stats
+            .set(|s| &mut s.app_sessions, sessions.by_id.len() as u64);
     }
 }
 
@@ -174,10 +295,13 @@ fn session_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `Set-Cookie` for a new session of `user`.
-fn set_session_cookie(response: &mut Response, user: &str, session_id: &str) {
+/// `Set-Cookie` for a new session of `user`, living `max_age` (as the session does).
+fn set_session_cookie(response: &mut Response, user: &str, session_id: &str, max_age: Duration) {
     let name = session_cookie_name(user);
-    let cookie = format!("{name}={session_id}; HttpOnly; SameSite=Strict; Path=/");
+    let cookie = format!(
+        "{name}={session_id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        max_age.as_secs()
+    );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -209,24 +333,64 @@ struct LoginBody {
 /// `POST /api/login {"username","password"}` -> `{"endpointId","endpointIds"}` and that
 /// user's session cookie. Users already signed in in this browser stay signed in; signing in
 /// again as the same user replaces (and ends) that user's previous session.
+///
+/// Bounded work: the user name and password are checked for length first, then the login
+/// throttle and the verification bound ([`LoginGate`]) are passed (429 with `Retry-After`
+/// otherwise), and only then is the password hashed.
 async fn login(
     State(state): State<Arc<AppServerState>>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
+    if body.username.len() > state.max_user_bytes || body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "username is at most {} bytes, password at most {MAX_PASSWORD_BYTES}",
+            state.max_user_bytes
+        )));
+    }
     let hash = state.users.get(&body.username).cloned();
+    let attempt = match state.gate.enter(&body.username, hash.is_some(), peer).await {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            state.stats.count(|s| &mut s.logins_throttled);
+            tracing::info!(
+                user = %Untrusted(&body.username),
+                retry_after = throttled.retry_after_secs,
+                "login throttled"
+            );
+            return Err(ApiError::too_many_requests(
+                "Too many login attempts; retry after the Retry-After delay.",
+                throttled.retry_after_secs,
+            ));
+        }
+    };
     let password = body.password;
     // Verify even for unknown users, so timing does not tell which names exist.
     let hash_for_check = hash
         .clone()
         .or_else(|| state.users.values().next().cloned())
         .unwrap_or_default();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash_for_check, &password))
-        .await
-        .unwrap_or(false);
+    state.stats.count(|s| &mut s.password_verifies);
+    // At most one buffer per slot exists: one is taken only with a slot's permit held.
+    let mut memory = lock(&state.argon2_memory).pop().unwrap_or_default();
+    let verified = tokio::task::spawn_blocking(move || {
+        let matches = verify_password_in(&hash_for_check, &password, &mut memory);
+        (matches, memory)
+    })
+    .await;
+    let matches = match verified {
+        Ok((matches, memory)) => {
+            lock(&state.argon2_memory).push(memory);
+            matches
+        }
+        Err(_) => false,
+    };
     if hash.is_none() || !matches {
+        drop(attempt);
         return Err(ApiError::unauthorized("Invalid username or password."));
     }
+    state.gate.succeeded(attempt);
     let user = body.username;
     let session_id = opaque::<32>();
     let cookie_name = session_cookie_name(&user);
@@ -238,17 +402,10 @@ async fn login(
                 sessions.by_id.remove(&old_id);
             }
         }
-        let seq = sessions.next_seq;
-        sessions.next_seq += 1;
-        sessions.by_id.insert(
-            session_id.clone(),
-            Session {
-                user: user.clone(),
-                seq,
-            },
-        );
+        let ended = sessions.insert(session_id.clone(), user.clone(), Instant::now());
+        state.session_gauges(&sessions, ended);
     }
-    tracing::info!(%user, "login");
+    tracing::info!(user = %Untrusted(&user), "login");
     let mut signed_in: Vec<String> = state
         .signed_in(&headers)
         .into_iter()
@@ -257,7 +414,7 @@ async fn login(
         .collect();
     signed_in.push(user.clone());
     let mut response = Json(json!({"endpointId": user, "endpointIds": signed_in})).into_response();
-    set_session_cookie(&mut response, &user, &session_id);
+    set_session_cookie(&mut response, &user, &session_id, state.session_max_age);
     Ok(no_store(response))
 }
 
@@ -294,13 +451,14 @@ async fn logout(
                 cleared.push(name);
             }
         }
+        state.session_gauges(&sessions, 0);
     }
     let remaining: Vec<String> = state
         .signed_in(&headers)
         .into_iter()
         .map(|s| s.user)
         .collect();
-    tracing::info!(user = only.as_deref().unwrap_or("(everyone)"), "logout");
+    tracing::info!(user = %untrusted_opt(only.as_deref()), "logout");
     let mut response = Json(json!({"endpointIds": remaining})).into_response();
     for name in &cleared {
         clear_cookie(&mut response, name);
@@ -374,8 +532,9 @@ async fn tokens(
                 .stats
                 .app_token_request_forbidden(&asked, &latest.user);
             return Err(ApiError::forbidden(format!(
-                "{asked} is not signed in in this browser: you may only ask for the token of a \
-                 user signed in here."
+                "{} is not signed in in this browser: you may only ask for the token of a \
+                 user signed in here.",
+                Untrusted(&asked)
             )));
         }
     };
@@ -389,7 +548,7 @@ async fn tokens(
     };
     let url = format!("{}/v1/tokens", state.respoke_base_url);
     let bad_gateway = |detail: String| {
-        tracing::warn!(%detail, "Respoke token request failed");
+        tracing::warn!(detail = %Untrusted(&detail), "Respoke token request failed");
         ApiError::new(
             StatusCode::BAD_GATEWAY,
             format!("Respoke token request failed: {detail}"),

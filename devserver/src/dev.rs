@@ -14,16 +14,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::http::{loopback_only, JsonBody};
-use crate::respoke::state::FailPlan;
+use crate::http::{dev_cors, dev_guard, JsonBody};
+use crate::respoke::state::{FailPlan, MAX_CONTROLLED_ENDPOINTS};
 use crate::respoke::RespokeState;
+use crate::untrusted::untrusted_opt;
 
 type DevState = State<Arc<RespokeState>>;
 
 /// Longest outage or stall a control accepts (seconds).
 pub const MAX_CONTROL_SECS: u64 = 3_600;
 
-/// The `/dev/` routes, loopback-only.
+/// The `/dev/` routes: loopback peers, loopback `Host`, loopback `Origin` only (see
+/// [`dev_guard`]), with their own CORS (loopback origins only).
 pub fn router(state: Arc<RespokeState>) -> Router {
     Router::new()
         .route("/dev/stats", get(stats))
@@ -36,8 +38,9 @@ pub fn router(state: Arc<RespokeState>) -> Router {
         .route("/dev/reset", post(reset))
         .route("/dev/state", get(controls))
         .layer(DefaultBodyLimit::max(16 * 1024))
-        .route_layer(middleware::from_fn(loopback_only))
+        .route_layer(middleware::from_fn(dev_guard))
         .with_state(state)
+        .layer(dev_cors())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,14 +50,28 @@ struct EndpointFilter {
 }
 
 /// `GET /dev/stats` (everything) or `GET /dev/stats?endpointId=X` (one endpoint; zeros if
-/// unknown).
+/// unknown). The whole document leaves out each endpoint's `lastTokenIds`: the spent
+/// tokenIds of an endpoint are shown only to whoever names it.
 async fn stats(
     State(state): DevState,
     Query(query): Query<HashMap<String, String>>,
 ) -> Json<Value> {
     match query.get("endpointId") {
         Some(endpoint) => Json(json!(state.stats.endpoint(endpoint))),
-        None => Json(json!(state.stats.snapshot())),
+        None => {
+            let mut all = json!(state.stats.snapshot());
+            if let Some(endpoints) = all.get_mut("endpoints").and_then(Value::as_object_mut) {
+                for counters in endpoints.values_mut() {
+                    if let Some(counters) = counters.as_object_mut() {
+                        counters.remove("lastTokenIds");
+                    }
+                }
+            }
+            if let Some(all) = all.as_object_mut() {
+                all.insert("liveSessions".into(), json!(state.live_sessions()));
+            }
+            Json(all)
+        }
     }
 }
 
@@ -64,7 +81,7 @@ async fn drop_sockets(
     JsonBody(filter): JsonBody<EndpointFilter>,
 ) -> Json<Value> {
     let dropped = state.drop_sockets(filter.endpoint_id.as_deref());
-    tracing::info!(dropped, endpoint = ?filter.endpoint_id, "dev: drop");
+    tracing::info!(dropped, endpoint = %untrusted_opt(filter.endpoint_id.as_deref()), "dev: drop");
     Json(json!({"dropped": dropped}))
 }
 
@@ -74,6 +91,17 @@ struct Seconds {
     seconds: f64,
     #[serde(default)]
     endpoint_id: Option<String>,
+}
+
+/// A 400 when a control names an endpointId over the id bound.
+fn check_endpoint(state: &RespokeState, endpoint_id: Option<&str>) -> Result<(), ApiError> {
+    let max = state.settings.limits.max_id_bytes;
+    match endpoint_id {
+        Some(id) if id.len() > max => Err(ApiError::bad_request(format!(
+            "endpointId is longer than {max} bytes"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn whole_seconds(seconds: f64) -> Result<u64, ApiError> {
@@ -137,8 +165,9 @@ async fn stall(
     JsonBody(body): JsonBody<Seconds>,
 ) -> Result<Json<Value>, ApiError> {
     let secs = whole_seconds(body.seconds)?;
+    check_endpoint(&state, body.endpoint_id.as_deref())?;
     state.stall(body.endpoint_id.as_deref(), secs);
-    tracing::info!(secs, endpoint = ?body.endpoint_id, "dev: stall");
+    tracing::info!(secs, endpoint = %untrusted_opt(body.endpoint_id.as_deref()), "dev: stall");
     Ok(Json(
         json!({"seconds": secs, "endpointId": body.endpoint_id}),
     ))
@@ -155,9 +184,18 @@ async fn ack_delay(
 ) -> Result<Json<Value>, ApiError> {
     // Validated like every other control; fractions are kept.
     whole_seconds(body.seconds)?;
+    check_endpoint(&state, body.endpoint_id.as_deref())?;
     let delay = std::time::Duration::from_secs_f64(body.seconds);
-    state.set_ack_delay(body.endpoint_id.as_deref(), delay);
-    tracing::info!(seconds = body.seconds, endpoint = ?body.endpoint_id, "dev: ack-delay");
+    if !state.set_ack_delay(body.endpoint_id.as_deref(), delay) {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_CONTROLLED_ENDPOINTS} endpoints may have an ack delay of their own"
+        )));
+    }
+    tracing::info!(
+        seconds = body.seconds,
+        endpoint = %untrusted_opt(body.endpoint_id.as_deref()),
+        "dev: ack-delay"
+    );
     Ok(Json(
         json!({"seconds": body.seconds, "endpointId": body.endpoint_id}),
     ))

@@ -64,6 +64,16 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large.")
     }
 
+    /// 415: the body's `Content-Type` is not one this route reads.
+    pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message)
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> ApiError {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).with_retry_after(retry_after_secs)
+    }
+
     /// 503 with `Retry-After`.
     pub fn unavailable(message: impl Into<String>, retry_after_secs: u64) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).with_retry_after(retry_after_secs)

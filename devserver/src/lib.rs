@@ -7,8 +7,9 @@
 //! * [`admission`]: the load shedding of session-token exchanges (pure; also run by the
 //!   reconnect-herd benchmark).
 //!
-//! Routers need `ConnectInfo<SocketAddr>` (for the `/dev/` loopback check): serve them with
-//! `into_make_service_with_connect_info::<SocketAddr>()`, as [`start`] does.
+//! Routers need `ConnectInfo<SocketAddr>` (for the `/dev/` loopback check and the login
+//! throttle): [`start`] serves them with [`serve::serve`], which adds it (and bounds
+//! connections); `into_make_service_with_connect_info::<SocketAddr>()` works too.
 
 #![forbid(unsafe_code)]
 
@@ -19,8 +20,11 @@ pub mod dev;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod login_gate;
 pub mod respoke;
+pub mod serve;
 pub mod stats;
+pub mod untrusted;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +51,9 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The Respoke listener's router: Respoke routes, `/dev/` (if enabled), CORS, `Request-Id`.
+///
+/// CORS is per area: `/dev/` answers loopback origins only ([`http::dev_cors`]); the Respoke
+/// routes echo any web origin, with credentials on [`http::CREDENTIALED_PATHS`] only.
 pub fn api_router(state: Arc<RespokeState>) -> Router {
     let mut router = respoke::router(state.clone());
     if state.settings.dev_controls {
@@ -54,7 +61,6 @@ pub fn api_router(state: Arc<RespokeState>) -> Router {
     }
     router
         .layer(middleware::from_fn(http::request_id))
-        .layer(http::respoke_cors())
         .layer(trace_layer())
 }
 
@@ -145,7 +151,17 @@ impl Running {
 /// Binds both listeners and serves them in background tasks.
 pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
     options.config.validate()?;
-    let stats = Arc::new(Stats::default());
+    let stats = Arc::new(Stats::with_capacity(
+        options.settings.limits.stats_max_endpoints,
+    ));
+    let nofile = serve::raise_nofile_limit();
+    let serve_limits = serve::ServeLimits {
+        max_connections: serve::effective_max_connections(
+            options.settings.limits.max_connections,
+            nofile,
+        ),
+        header_read_timeout: options.settings.limits.header_read_timeout,
+    };
     let config = Arc::new(options.config);
 
     let api_listener = TcpListener::bind(options.api_addr)
@@ -166,10 +182,12 @@ pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
         stats.clone(),
     ));
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let mut tasks = vec![serve(
+    let mut tasks = vec![serve::serve(
         api_listener,
         api_router(respoke.clone()),
         shutdown_rx.clone(),
+        serve_limits,
+        stats.clone(),
     )];
 
     let mut app_addr = None;
@@ -190,10 +208,12 @@ pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
         })
         .await
         .map_err(|e| config::ConfigError::Invalid(format!("start-up task failed: {e}")))??;
-        tasks.push(serve(
+        tasks.push(serve::serve(
             listener,
             app_router(Arc::new(state), options.www, options.pkg),
             shutdown_rx,
+            serve_limits,
+            stats.clone(),
         ));
         app_addr = Some(bound);
     }
@@ -204,23 +224,5 @@ pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
         stats,
         shutdown,
         tasks,
-    })
-}
-
-fn serve(
-    listener: TcpListener,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            })
-            .await;
-        if let Err(error) = result {
-            tracing::error!(%error, "server failed");
-        }
     })
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use respoke_devserver::config::{
-    hash_demo_password, Config, Settings, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID,
-    DEMO_USERS, TEST_PASSWORD, TEST_USER_COUNT,
+    hash_demo_password, Config, Limits, Settings, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET,
+    DEMO_ROLE_ID, DEMO_USERS, TEST_PASSWORD, TEST_USER_COUNT,
 };
 use respoke_devserver::{start, ServerOptions};
 use tracing_subscriber::EnvFilter;
@@ -56,6 +56,55 @@ struct Args {
     /// changes it at run time.
     #[arg(long, value_name = "N", default_value_t = 0)]
     admission_per_second: u32,
+    /// Longest endpointId, appId, roleId, tokenId, group name or connection id (bytes).
+    #[arg(long, value_name = "BYTES", default_value_t = 256)]
+    max_id_bytes: usize,
+    /// Largest WebSocket message or frame (bytes); a bigger one closes the socket.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    max_socket_message_bytes: usize,
+    /// Most groups one connection may be in (and endpoints it may observe).
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    max_groups_per_connection: usize,
+    /// Packets queued for one socket before it is disconnected as a slow consumer.
+    #[arg(long, value_name = "N", default_value_t = 1_024)]
+    socket_queue_packets: usize,
+    /// Bytes queued for one socket before it is disconnected as a slow consumer.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    socket_queue_bytes: usize,
+    /// Endpoints /dev/stats keeps counters for (least recently active evicted beyond).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    stats_max_endpoints: usize,
+    /// Minted, unexchanged tokenIds remembered (oldest forgotten beyond).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    max_pending_tokens: usize,
+    /// Live App-Token sessions (exchanges beyond answer 503).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    max_sessions: usize,
+    /// Open TCP connections per listener, WebSockets included (new ones beyond get 503 and
+    /// are closed; lowered to fit the open-file limit).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds a connection has to send a request head, and the longest idle keep-alive.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    header_read_timeout_secs: f64,
+    /// Password verifications (argon2) at once; default: the number of cores.
+    #[arg(long, value_name = "N")]
+    login_concurrency: Option<usize>,
+    /// Failed logins per user name in a burst (then one per --login-refill-secs).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    login_burst_per_user: u32,
+    /// Failed logins per peer address in a burst (then one per --login-refill-secs).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    login_burst_per_peer: u32,
+    /// Seconds for one failed-login allowance to come back.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    login_refill_secs: f64,
+    /// Lifetime of an app-server session and its cookie (Max-Age), seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 86_400)]
+    session_max_age_secs: u64,
+    /// Signed-in app-server sessions kept (the oldest end beyond).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_app_sessions: usize,
     /// Print the argon2id PHC hash of this password (for `password_hash` in a config) and exit.
     #[arg(long, value_name = "PASSWORD")]
     hash_password: Option<String>,
@@ -94,6 +143,15 @@ async fn main() -> ExitCode {
              but respoke.js 1.56 expects two-digit timeouts"
         );
     }
+    for (flag, secs) in [
+        ("--header-read-timeout-secs", args.header_read_timeout_secs),
+        ("--login-refill-secs", args.login_refill_secs),
+    ] {
+        if !(secs.is_finite() && (0.01..=86_400.0).contains(&secs)) {
+            eprintln!("{flag} must be between 0.01 and 86400");
+            return ExitCode::FAILURE;
+        }
+    }
     let (config, builtin) = match &args.config {
         Some(path) => match Config::load(path) {
             Ok(config) => (config, false),
@@ -112,6 +170,7 @@ async fn main() -> ExitCode {
         app_server_ttl_secs: args.app_token_ttl_secs,
         dev_controls: !args.no_dev_controls,
         admission_per_second: NonZeroU32::new(args.admission_per_second),
+        limits: limits(&args),
         ..Settings::default()
     };
     let first_app = config.apps.first().cloned();
@@ -196,10 +255,50 @@ async fn main() -> ExitCode {
         );
     }
 
+    let limits = &settings.limits;
+    println!(
+        "  limits:                ids {} B, socket messages {} B, socket queue {} packets / {} B, \
+         {} connections, header timeout {:?}, {} verifies at once (see README \"Limits\")",
+        limits.max_id_bytes,
+        limits.max_socket_message_bytes,
+        limits.socket_queue_packets,
+        limits.socket_queue_bytes,
+        limits.max_connections,
+        limits.header_read_timeout,
+        limits.login_concurrency
+    );
+
     shutdown_signal().await;
     println!("shutting down");
     running.shutdown(Duration::from_secs(3)).await;
     ExitCode::SUCCESS
+}
+
+/// The bounds, from the flags.
+fn limits(args: &Args) -> Limits {
+    let defaults = Limits::default();
+    Limits {
+        max_id_bytes: args.max_id_bytes.max(1),
+        max_socket_message_bytes: args.max_socket_message_bytes.max(1024),
+        max_groups_per_connection: args.max_groups_per_connection,
+        socket_queue_packets: args.socket_queue_packets.max(1),
+        socket_queue_bytes: args.socket_queue_bytes.max(1),
+        stats_max_endpoints: args.stats_max_endpoints.max(1),
+        max_pending_tokens: args.max_pending_tokens.max(1),
+        max_sessions: args.max_sessions.max(1),
+        max_connections: args.max_connections.max(1),
+        header_read_timeout: Duration::from_secs_f64(args.header_read_timeout_secs),
+        login_concurrency: args
+            .login_concurrency
+            .unwrap_or(defaults.login_concurrency)
+            .max(1),
+        login_burst_per_user: args.login_burst_per_user.max(1),
+        login_burst_per_peer: args.login_burst_per_peer.max(1),
+        login_refill: Duration::from_secs_f64(args.login_refill_secs),
+        session_max_age: Duration::from_secs(args.session_max_age_secs.max(1)),
+        max_app_sessions: args.max_app_sessions.max(1),
+        ..defaults
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,10 @@
 //! Counters for `GET /dev/stats`, global and per endpoint.
+//!
+//! Bounded: counters are kept for at most [`Stats::capacity`] endpoints. Beyond, the endpoint
+//! touched least recently is evicted (O(log n): a recency index beside the map) and counted in
+//! `endpointsEvicted`; the totals are never evicted.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -81,34 +85,136 @@ pub struct StatsSnapshot {
     pub messages_delivered: u64,
     /// Socket requests handled, all endpoints.
     pub requests: u64,
-    /// Per endpoint.
+    /// Endpoints with counters now (at most the `--stats-max-endpoints` bound).
+    pub endpoints_tracked: u64,
+    /// Endpoints whose counters were evicted (least recently active first) to stay in bound.
+    pub endpoints_evicted: u64,
+    /// Minted tokenIds forgotten before their time to stay in `--max-pending-tokens`.
+    pub tokens_evicted: u64,
+    /// Exchanges refused because `--max-sessions` sessions were live.
+    pub sessions_refused: u64,
+    /// Sockets disconnected because they fell behind (their outgoing queue was full).
+    pub slow_consumers_dropped: u64,
+    /// Sockets closed for sending a message over `--max-socket-message-bytes`.
+    pub oversized_messages: u64,
+    /// TCP connections answered 503 and closed because `--max-connections` were open.
+    pub connections_shed: u64,
+    /// Password verifications (argon2) run by the app server.
+    pub password_verifies: u64,
+    /// Logins answered 429 (throttled per user or per peer, or the verify queue full).
+    pub logins_throttled: u64,
+    /// App-server sessions signed in now.
+    pub app_sessions: u64,
+    /// App-server sessions forgotten because they expired or the table was full.
+    pub app_sessions_expired: u64,
+    /// Per endpoint, at most `--stats-max-endpoints`. The full document leaves out each
+    /// endpoint's `lastTokenIds`: only `?endpointId=` (one endpoint, named) shows them.
     pub endpoints: BTreeMap<String, EndpointStats>,
 }
 
-/// The shared counters.
+/// An endpoint's counters and when they were last touched.
+#[derive(Debug)]
+struct Tracked {
+    counters: EndpointStats,
+    touched: u64,
+}
+
+/// The counters behind the lock.
 #[derive(Debug, Default)]
+struct Inner {
+    totals: StatsSnapshot,
+    endpoints: HashMap<String, Tracked>,
+    /// Touch number -> endpoint: the least recently touched first.
+    recency: BTreeMap<u64, String>,
+    next_touch: u64,
+}
+
+/// The default of [`Stats::capacity`].
+pub const DEFAULT_STATS_ENDPOINTS: usize = 10_000;
+
+/// The shared counters.
+#[derive(Debug)]
 pub struct Stats {
-    inner: Mutex<StatsSnapshot>,
+    inner: Mutex<Inner>,
+    capacity: usize,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::with_capacity(DEFAULT_STATS_ENDPOINTS)
+    }
 }
 
 impl Stats {
+    /// Counters for at most `capacity` endpoints (at least 1).
+    pub fn with_capacity(capacity: usize) -> Stats {
+        Stats {
+            inner: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// How many endpoints' counters are kept at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     fn update(
         &self,
         endpoint: Option<&str>,
         f: impl FnOnce(&mut StatsSnapshot, Option<&mut EndpointStats>),
     ) {
-        let mut stats = lock(&self.inner);
-        match endpoint {
-            Some(endpoint) => {
-                let mut entry = stats.endpoints.remove(endpoint).unwrap_or_default();
-                f(&mut stats, Some(&mut entry));
-                stats.max_live_sockets_per_endpoint = stats
-                    .max_live_sockets_per_endpoint
-                    .max(entry.max_live_sockets);
-                stats.endpoints.insert(endpoint.to_owned(), entry);
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let Some(endpoint) = endpoint else {
+            return f(&mut inner.totals, None);
+        };
+        let touch = inner.next_touch;
+        inner.next_touch += 1;
+        if let Some(tracked) = inner.endpoints.get(endpoint) {
+            inner.recency.remove(&tracked.touched);
+        } else {
+            while inner.endpoints.len() >= self.capacity {
+                let Some((_, oldest)) = inner.recency.pop_first() else {
+                    break;
+                };
+                inner.endpoints.remove(&oldest);
+                inner.totals.endpoints_evicted += 1;
             }
-            None => f(&mut stats, None),
         }
+        let tracked = inner
+            .endpoints
+            .entry(endpoint.to_owned())
+            .or_insert(Tracked {
+                counters: EndpointStats::default(),
+                touched: touch,
+            });
+        tracked.touched = touch;
+        inner.recency.insert(touch, endpoint.to_owned());
+        f(&mut inner.totals, Some(&mut tracked.counters));
+        inner.totals.max_live_sockets_per_endpoint = inner
+            .totals
+            .max_live_sockets_per_endpoint
+            .max(tracked.counters.max_live_sockets);
+    }
+
+    /// Adds one to a total counter.
+    pub fn count(&self, counter: impl FnOnce(&mut StatsSnapshot) -> &mut u64) {
+        self.add(counter, 1);
+    }
+
+    /// Adds `n` to a total counter.
+    pub fn add(&self, counter: impl FnOnce(&mut StatsSnapshot) -> &mut u64, n: u64) {
+        if n > 0 {
+            let mut inner = lock(&self.inner);
+            *counter(&mut inner.totals) += n;
+        }
+    }
+
+    /// Sets a gauge.
+    pub fn set(&self, gauge: impl FnOnce(&mut StatsSnapshot) -> &mut u64, value: u64) {
+        let mut inner = lock(&self.inner);
+        *gauge(&mut inner.totals) = value;
     }
 
     /// A tokenId was minted.
@@ -266,17 +372,25 @@ impl Stats {
         });
     }
 
-    /// A copy of everything.
+    /// A copy of everything (O(n) in the tracked endpoints: for `/dev/stats` only).
     pub fn snapshot(&self) -> StatsSnapshot {
-        lock(&self.inner).clone()
+        let inner = lock(&self.inner);
+        let mut snapshot = inner.totals.clone();
+        snapshot.endpoints_tracked = inner.endpoints.len() as u64;
+        snapshot.endpoints = inner
+            .endpoints
+            .iter()
+            .map(|(id, tracked)| (id.clone(), tracked.counters.clone()))
+            .collect();
+        snapshot
     }
 
-    /// A copy of one endpoint's counters (zeros when unknown).
+    /// A copy of one endpoint's counters (zeros when unknown or evicted).
     pub fn endpoint(&self, endpoint: &str) -> EndpointStats {
         lock(&self.inner)
             .endpoints
             .get(endpoint)
-            .cloned()
+            .map(|tracked| tracked.counters.clone())
             .unwrap_or_default()
     }
 }
@@ -307,5 +421,28 @@ mod tests {
         assert_eq!(stats.endpoint("nobody"), EndpointStats::default());
         stats.app_token_request(None, true);
         assert_eq!(stats.snapshot().app_token_requests_unauthorized, 1);
+    }
+
+    #[test]
+    fn evicts_the_least_recently_active_endpoint() {
+        let stats = Stats::with_capacity(3);
+        for endpoint in ["a", "b", "c"] {
+            stats.token_issued(endpoint);
+        }
+        stats.token_issued("a"); // a is now the most recent; b the least.
+        stats.token_issued("d");
+        let s = stats.snapshot();
+        assert_eq!(s.endpoints.keys().collect::<Vec<_>>(), ["a", "c", "d"]);
+        assert_eq!(s.endpoints_tracked, 3);
+        assert_eq!(s.endpoints_evicted, 1);
+        assert_eq!(s.tokens_issued, 5, "totals are never evicted");
+        assert_eq!(s.endpoints["a"].tokens_issued, 2);
+        for n in 0..1_000 {
+            stats.token_issued(&format!("e{n}"));
+        }
+        let s = stats.snapshot();
+        assert_eq!(s.endpoints.len(), 3);
+        assert_eq!(s.endpoints_evicted, 1_001);
+        assert_eq!(lock(&stats.inner).recency.len(), 3);
     }
 }

@@ -7,11 +7,14 @@
 #                 against the dev server's own admission (load shedding) model
 #   3. browser    connect latency vs hand-written JS, cold start, 1,000 drop/reconnect cycles
 #   4. load       dev server: concurrent sockets held, brokered exchanges per second
+#   5. bad input  dev server (fresh): login flood, 1,100 idle connections, exchanges/s at
+#                 0 / 10k / 50k live sessions, a consumer that stops reading
 #
 # Environment (all optional):
 #   RESPOKE_BENCH_API_ADDR / RESPOKE_BENCH_APP_ADDR  dev server ports (default 127.0.0.1:3231 / :8331)
 #   BENCH_SOCKETS (5000), BENCH_CONNECTS (60), BENCH_CYCLES (1000), BENCH_CLIENTS (10000)
 #   BENCH_SKIP_SETUP=1     do not run scripts/setup.sh
+#   BENCH_ONLY_BAD=1       run only section 5 (build, bad input, report)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -36,10 +39,47 @@ stop_devserver() {
   fi
   DEVSERVER_PID=""
 }
+start_devserver() {
+  note "dev server on $API_ADDR / $APP_ADDR (open files limit $(ulimit -n))"
+  RUST_LOG=warn "$CARGO_TARGET_DIR/release/respoke-devserver" --api-addr "$API_ADDR" --app-addr "$APP_ADDR" \
+    --www www --pkg "$OUT/pkg" >>"$OUT/devserver.log" 2>&1 &
+  DEVSERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://$API_ADDR/dev/state" >/dev/null 2>&1 && break
+    kill -0 "$DEVSERVER_PID" 2>/dev/null || { tail -20 "$OUT/devserver.log"; die "dev server exited"; }
+    sleep 0.1
+  done
+  curl -fsS "http://$API_ADDR/dev/state" >/dev/null || die "dev server not answering"
+}
+
+run_bad_input() {
+  # A fresh server: the exchange rates are measured from 0 live sessions.
+  start_devserver
+  note "5. bad input and load: login flood, idle connections, exchanges at 0/10k/50k sessions, slow consumer"
+  timeout 300 "$CARGO_TARGET_DIR/release/load" --bad-input --api "http://$API_ADDR" --app "http://$APP_ADDR" \
+    --flood-secs 10 --max-secs 240 --server-pid "$DEVSERVER_PID" --json "$OUT/bad.json" ||
+    note "bad-input measurements failed (see above); continuing"
+  stop_devserver
+}
+
 trap stop_devserver EXIT
 trap 'note "interrupted"; exit 130' INT TERM
 
 mkdir -p "$OUT"
+
+# BENCH_ONLY_BAD=1: build the dev server and the load generator, run section 5 alone, and
+# write its report to $OUT/BENCHMARKS-bad.md (BENCHMARKS.md and the other JSON are left alone).
+if [[ "${BENCH_ONLY_BAD:-0}" == 1 ]]; then
+  note "BENCH_ONLY_BAD=1: section 5 only"
+  timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-load || die "cargo build"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  rm -f "$OUT/bad.json"
+  run_bad_input
+  mkdir -p "$OUT/only-bad"
+  cp "$OUT/bad.json" "$OUT/only-bad/" 2>/dev/null || die "no bad.json"
+  node scripts/bench/report.mjs --dir "$OUT/only-bad" --out "$OUT/BENCHMARKS-bad.md" --seconds $((SECONDS - T0)) || die "report"
+  exit 0
+fi
 rm -f "$OUT"/*.json
 
 # -- setup -------------------------------------------------------------------------------------
@@ -82,16 +122,7 @@ timeout 300 "$CARGO_TARGET_DIR/release/herd" --clients "${BENCH_CLIENTS:-10000}"
 # -- dev server --------------------------------------------------------------------------------
 # 5,000 sockets need more descriptors than the usual 1024, in the server and the generator.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-note "dev server on $API_ADDR / $APP_ADDR (open files limit $(ulimit -n))"
-RUST_LOG=warn "$CARGO_TARGET_DIR/release/respoke-devserver" --api-addr "$API_ADDR" --app-addr "$APP_ADDR" \
-  --www www --pkg "$OUT/pkg" >"$OUT/devserver.log" 2>&1 &
-DEVSERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://$API_ADDR/dev/state" >/dev/null 2>&1 && break
-  kill -0 "$DEVSERVER_PID" 2>/dev/null || { tail -20 "$OUT/devserver.log"; die "dev server exited"; }
-  sleep 0.1
-done
-curl -fsS "http://$API_ADDR/dev/state" >/dev/null || die "dev server not answering"
+start_devserver
 
 # -- 3. browser --------------------------------------------------------------------------------
 note "3. browser: connect latency, cold start, drop/reconnect soak (headless Chromium)"
@@ -105,6 +136,9 @@ timeout 300 "$CARGO_TARGET_DIR/release/load" --api "http://$API_ADDR" --sockets 
   --exchange-secs 5 --workers 32 --hold-secs 5 --max-secs 240 --server-pid "$DEVSERVER_PID" \
   --json "$OUT/load.json" || note "load generator failed (see above); continuing"
 stop_devserver
+
+# -- 5. bad input and load -----------------------------------------------------------------------
+run_bad_input
 
 # -- report ------------------------------------------------------------------------------------
 note "report -> BENCHMARKS.md"

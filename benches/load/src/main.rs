@@ -9,11 +9,19 @@
 //!    WebSocket, wait for `1::` and register (`post /v1/connections`, ack); all are held for
 //!    `--hold-secs` while the server's `/dev/stats` is read, then closed with `0::`.
 //!
+//! 3. With `--bad-input --app URL`, only the bad-input-and-load measurements instead (see
+//!    [`bad`]; run them against a fresh server): login flood, 1,100 idle connections,
+//!    exchanges per second at 0 / 10k / 50k live sessions, a consumer that stops reading.
+//!
 //! ```text
 //! load --api http://127.0.0.1:3231 [--sockets 5000] [--exchange-secs 5] [--workers 32]
 //!      [--open-concurrency 64] [--hold-secs 5] [--max-secs 240] [--server-pid PID]
 //!      [--json PATH]
+//! load --bad-input --api http://127.0.0.1:3231 --app http://127.0.0.1:8331
+//!      [--flood-secs 10] [--server-pid PID] [--max-secs 240] [--json PATH]
 //! ```
+
+mod bad;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -43,6 +51,9 @@ struct Args {
     max_secs: u64,
     server_pid: Option<u32>,
     json: Option<String>,
+    bad_input: bool,
+    app: Option<String>,
+    flood_secs: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -56,6 +67,9 @@ fn parse_args() -> Result<Args, String> {
         max_secs: 240,
         server_pid: None,
         json: None,
+        bad_input: false,
+        app: None,
+        flood_secs: 10,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +90,9 @@ fn parse_args() -> Result<Args, String> {
             "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 900),
             "--server-pid" => args.server_pid = Some(number(value()?)? as u32),
             "--json" => args.json = Some(value()?),
+            "--bad-input" => args.bad_input = true,
+            "--app" => args.app = Some(value()?),
+            "--flood-secs" => args.flood_secs = number(value()?)?.clamp(1, 60),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -92,6 +109,19 @@ fn parse_args() -> Result<Args, String> {
         ));
     }
     args.api = format!("http://{host}");
+    if let Some(app) = &args.app {
+        let app_host = app
+            .strip_prefix("http://")
+            .ok_or("--app must be http://<loopback>:<port>")?
+            .trim_end_matches('/');
+        if !(app_host.starts_with("127.") || app_host.starts_with("localhost:")) {
+            return Err(format!("refusing {app_host}: loopback only"));
+        }
+        args.app = Some(format!("http://{app_host}"));
+    }
+    if args.bad_input && args.app.is_none() {
+        return Err("--bad-input needs --app (the login flood goes to the app server)".into());
+    }
     Ok(args)
 }
 
@@ -503,6 +533,30 @@ fn main() -> std::process::ExitCode {
         .expect("a tokio runtime");
     let max = Duration::from_secs(args.max_secs);
     let json_path = args.json.clone();
+    if args.bad_input {
+        let result = runtime.block_on(async {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .timeout(Duration::from_secs(20))
+                .build()?;
+            let app = args.app.clone().unwrap_or_default();
+            tokio::time::timeout(
+                max,
+                bad::run(&http, &args.api, &app, args.server_pid, args.flood_secs),
+            )
+            .await
+            .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
+        });
+        let code = match result {
+            Ok(report) => write_json(json_path.as_deref(), &report),
+            Err(Failure(message)) => {
+                eprintln!("load: {message}");
+                std::process::ExitCode::from(1)
+            }
+        };
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        return code;
+    }
     let result = runtime.block_on(async { tokio::time::timeout(max, run(args)).await });
     let report = match result {
         Ok(Ok(report)) => report,
@@ -515,14 +569,20 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    if let Some(path) = json_path {
-        let text = serde_json::to_string_pretty(&report).expect("the report serializes");
-        if let Err(error) = std::fs::write(&path, text) {
+    let code = write_json(json_path.as_deref(), &report);
+    // Held sockets' tasks are abandoned with the runtime: everything stops here.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
+}
+
+/// Writes `report` as JSON to `path` (if any).
+fn write_json(path: Option<&str>, report: &impl Serialize) -> std::process::ExitCode {
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(report).expect("the report serializes");
+        if let Err(error) = std::fs::write(path, text) {
             eprintln!("load: cannot write {path}: {error}");
             return std::process::ExitCode::from(2);
         }
     }
-    // Held sockets' tasks are abandoned with the runtime: everything stops here.
-    runtime.shutdown_timeout(Duration::from_secs(1));
     std::process::ExitCode::SUCCESS
 }

@@ -8,6 +8,9 @@
 //!
 //! Semantics (what respoke.js 1.56.0 expects, see `respoke_protocol::push`):
 //!
+//! * Apps are isolated: every socket belongs to the app of its App-Token, and endpoints,
+//!   groups and observations are per app. A socket reaches, sees and joins only what is in its
+//!   own app.
 //! * One connection per socket; its id is minted when the socket opens and returned by
 //!   `post /v1/connections`.
 //! * A message goes to every live connection of `to` (or only `toConnection`); with `ccSelf`
@@ -31,14 +34,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::respoke::outbox::{CloseReason, Outgoing, SocketSender};
 use respoke_protocol::push::{
     MembershipEvent, MessageEvent, ObservedPresence, Presence, PresenceEvent, PubSubEvent,
     SendMessage, SendSignal, SignalEvent, SignalHeader, Subscriber, UNAVAILABLE,
 };
 use respoke_protocol::PushEvent;
-use tokio::sync::mpsc;
-
-use crate::respoke::state::SocketCommand;
 
 /// A live socket's id (per server run).
 pub type SocketId = u64;
@@ -71,10 +72,11 @@ pub enum PublishError {
 /// A live socket as the hub sees it.
 #[derive(Debug)]
 struct Connection {
+    app_id: String,
     endpoint_id: String,
     app_token: String,
     connection_id: String,
-    commands: mpsc::UnboundedSender<SocketCommand>,
+    sender: SocketSender,
     /// `None` until the connection sets one: reported as `unavailable`.
     presence: Option<Presence>,
     groups: BTreeSet<String>,
@@ -100,33 +102,64 @@ fn is_unavailable(presence: &Presence) -> bool {
     presence.kind.as_str() == Some(UNAVAILABLE)
 }
 
-/// The routing table.
+/// `(appId, name)`: endpoints and groups are per app.
+type AppKey = (String, String);
+
+fn key(app_id: &str, name: &str) -> AppKey {
+    (app_id.to_owned(), name.to_owned())
+}
+
+/// The routing table, with an index for every lookup a request makes (no scan of all
+/// sockets on any path).
 #[derive(Debug, Default)]
 pub struct Hub {
     connections: BTreeMap<SocketId, Connection>,
-    /// Group -> member sockets.
-    groups: BTreeMap<String, BTreeSet<SocketId>>,
-    /// Observed endpoint -> observing sockets.
-    observers: HashMap<String, BTreeSet<SocketId>>,
+    /// endpointId -> its sockets, all apps (the dev controls name endpoints only).
+    by_endpoint: HashMap<String, BTreeSet<SocketId>>,
+    /// App-Token -> its sockets.
+    by_app_token: HashMap<String, BTreeSet<SocketId>>,
+    /// (app, group) -> member sockets.
+    groups: BTreeMap<AppKey, BTreeSet<SocketId>>,
+    /// (app, observed endpoint) -> observing sockets.
+    observers: HashMap<AppKey, BTreeSet<SocketId>>,
+}
+
+fn unindex(index: &mut HashMap<String, BTreeSet<SocketId>>, name: &str, socket: SocketId) {
+    if let Some(sockets) = index.get_mut(name) {
+        sockets.remove(&socket);
+        if sockets.is_empty() {
+            index.remove(name);
+        }
+    }
 }
 
 impl Hub {
-    /// Adds a live socket with its connection id.
+    /// Adds a live socket of `app_id` with its connection id.
     pub fn register(
         &mut self,
         socket: SocketId,
+        app_id: &str,
         endpoint_id: &str,
         app_token: &str,
         connection_id: &str,
-        commands: mpsc::UnboundedSender<SocketCommand>,
+        sender: SocketSender,
     ) {
+        self.by_endpoint
+            .entry(endpoint_id.to_owned())
+            .or_default()
+            .insert(socket);
+        self.by_app_token
+            .entry(app_token.to_owned())
+            .or_default()
+            .insert(socket);
         self.connections.insert(
             socket,
             Connection {
+                app_id: app_id.to_owned(),
                 endpoint_id: endpoint_id.to_owned(),
                 app_token: app_token.to_owned(),
                 connection_id: connection_id.to_owned(),
-                commands,
+                sender,
                 presence: None,
                 groups: BTreeSet::new(),
                 observing: BTreeSet::new(),
@@ -147,15 +180,20 @@ impl Hub {
             .collect();
         let mut deliveries = self.leave(socket, &groups);
         let connection = self.connections.remove(&socket)?;
+        unindex(&mut self.by_endpoint, &connection.endpoint_id, socket);
+        unindex(&mut self.by_app_token, &connection.app_token, socket);
         for endpoint in &connection.observing {
-            self.remove_observer(endpoint, socket);
+            self.remove_observer(&key(&connection.app_id, endpoint), socket);
         }
         let event = PresenceEvent::new(
             &connection.endpoint_id,
             &connection.connection_id,
             Presence::unavailable(),
         );
-        deliveries.extend(self.to_observers(&connection.endpoint_id, PushEvent::Presence(event)));
+        deliveries.extend(self.to_observers(
+            &key(&connection.app_id, &connection.endpoint_id),
+            PushEvent::Presence(event),
+        ));
         Some((connection.endpoint_id, deliveries))
     }
 
@@ -176,20 +214,34 @@ impl Hub {
         self.connections.is_empty()
     }
 
-    /// The command senders of the sockets that match `filter(endpoint_id, app_token)`.
-    pub fn senders(
-        &self,
-        filter: impl Fn(&str, &str) -> bool,
-    ) -> Vec<&mpsc::UnboundedSender<SocketCommand>> {
-        self.connections
-            .values()
-            .filter(|c| filter(&c.endpoint_id, &c.app_token))
-            .map(|c| &c.commands)
-            .collect()
+    /// Asks every socket (or those of one endpoint, in any app) to close; returns how many.
+    pub fn close_endpoint(&self, endpoint_id: Option<&str>, reason: CloseReason) -> usize {
+        let close = |connection: &Connection| connection.sender.close(reason);
+        match endpoint_id {
+            None => {
+                self.connections.values().for_each(close);
+                self.connections.len()
+            }
+            Some(endpoint_id) => self.close_all(self.by_endpoint.get(endpoint_id), reason),
+        }
     }
 
-    /// Sends each delivery to its socket's task; returns how many were queued (a socket that
-    /// just ended is skipped).
+    /// Asks the sockets of an App-Token to close; returns how many.
+    pub fn close_app_token(&self, app_token: &str, reason: CloseReason) -> usize {
+        self.close_all(self.by_app_token.get(app_token), reason)
+    }
+
+    fn close_all(&self, sockets: Option<&BTreeSet<SocketId>>, reason: CloseReason) -> usize {
+        sockets
+            .into_iter()
+            .flatten()
+            .filter_map(|socket| self.connections.get(socket))
+            .map(|connection| connection.sender.close(reason))
+            .count()
+    }
+
+    /// Queues each delivery for its socket; returns how many were queued. A socket that just
+    /// ended is skipped; one whose queue is full is told to close (a slow consumer) and skipped.
     pub fn dispatch(&self, deliveries: &[Delivery]) -> usize {
         deliveries
             .iter()
@@ -198,21 +250,33 @@ impl Hub {
                     return false;
                 };
                 let text = d.event.to_packet().encode();
-                let command = if d.is_message() {
-                    SocketCommand::Deliver(text)
+                let packet = if d.is_message() {
+                    Outgoing::Deliver(text)
                 } else {
-                    SocketCommand::Send(text)
+                    Outgoing::Send(text)
                 };
-                connection.commands.send(command).is_ok()
+                connection.sender.push(packet).is_ok()
             })
             .count()
     }
 
-    fn sockets_of<'a>(&'a self, endpoint_id: &'a str) -> impl Iterator<Item = SocketId> + 'a {
-        self.connections
-            .iter()
-            .filter(move |(_, c)| c.endpoint_id == endpoint_id)
-            .map(|(id, _)| *id)
+    /// The sockets of `endpoint_id` in `app_id`.
+    fn sockets_of<'a>(
+        &'a self,
+        app_id: &'a str,
+        endpoint_id: &'a str,
+    ) -> impl Iterator<Item = SocketId> + 'a {
+        self.by_endpoint
+            .get(endpoint_id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |id| self.connections.get(id).is_some_and(|c| c.app_id == app_id))
+    }
+
+    /// The app of a socket.
+    fn app_of(&self, socket: SocketId) -> Option<&str> {
+        self.connections.get(&socket).map(|c| c.app_id.as_str())
     }
 
     /// Recipients of a 1:1 send: the sockets of `to` (only `to_connection`'s if given), and
@@ -224,8 +288,11 @@ impl Hub {
         to_connection: Option<&str>,
         cc_self: bool,
     ) -> Vec<(SocketId, bool)> {
+        let Some(app_id) = self.app_of(sender) else {
+            return Vec::new();
+        };
         let mut recipients: Vec<(SocketId, bool)> = self
-            .sockets_of(to)
+            .sockets_of(app_id, to)
             .filter(|id| {
                 to_connection.map_or(true, |wanted| self.connection_id(*id) == Some(wanted))
             })
@@ -234,7 +301,7 @@ impl Hub {
         if cc_self {
             if let Some(own) = self.connections.get(&sender) {
                 let copies: Vec<SocketId> = self
-                    .sockets_of(&own.endpoint_id)
+                    .sockets_of(app_id, &own.endpoint_id)
                     .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
                     .collect();
                 recipients.extend(copies.into_iter().map(|id| (id, true)));
@@ -294,7 +361,7 @@ impl Hub {
         );
         if signal.to_connection.is_some() && is_connected_signal(&signal.signal) {
             let others: Vec<SocketId> = self
-                .sockets_of(&signal.to)
+                .sockets_of(&from.app_id, &signal.to)
                 .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
                 .collect();
             recipients.extend(others.into_iter().map(|id| (id, false)));
@@ -324,7 +391,8 @@ impl Hub {
         let Some(connection) = self.connections.get_mut(&socket) else {
             return deliveries;
         };
-        let (endpoint_id, connection_id) = (
+        let (app_id, endpoint_id, connection_id) = (
+            connection.app_id.clone(),
             connection.endpoint_id.clone(),
             connection.connection_id.clone(),
         );
@@ -335,7 +403,7 @@ impl Hub {
             }
         }
         for group in joined {
-            let members = self.groups.entry(group.clone()).or_default();
+            let members = self.groups.entry(key(&app_id, group)).or_default();
             members.insert(socket);
             let event = MembershipEvent::join(group.as_str(), &endpoint_id, &connection_id);
             deliveries.extend(members.iter().map(|member| Delivery {
@@ -353,7 +421,8 @@ impl Hub {
         let Some(connection) = self.connections.get_mut(&socket) else {
             return deliveries;
         };
-        let (endpoint_id, connection_id) = (
+        let (app_id, endpoint_id, connection_id) = (
+            connection.app_id.clone(),
             connection.endpoint_id.clone(),
             connection.connection_id.clone(),
         );
@@ -364,7 +433,8 @@ impl Hub {
             }
         }
         for group in left {
-            let Some(members) = self.groups.get_mut(group) else {
+            let group_key = key(&app_id, group);
+            let Some(members) = self.groups.get_mut(&group_key) else {
                 continue;
             };
             members.remove(&socket);
@@ -374,7 +444,7 @@ impl Hub {
                 event: PushEvent::Leave(event.clone()),
             }));
             if members.is_empty() {
-                self.groups.remove(group);
+                self.groups.remove(&group_key);
             }
         }
         deliveries
@@ -389,7 +459,11 @@ impl Hub {
         message: &str,
         now_ms: u64,
     ) -> Result<Vec<Delivery>, PublishError> {
-        let members = self.groups.get(group).ok_or(PublishError::UnknownGroup)?;
+        let app_id = self.app_of(socket).ok_or(PublishError::NotMember)?;
+        let members = self
+            .groups
+            .get(&key(app_id, group))
+            .ok_or(PublishError::UnknownGroup)?;
         if !members.contains(&socket) {
             return Err(PublishError::NotMember);
         }
@@ -413,11 +487,15 @@ impl Hub {
             .collect())
     }
 
-    /// The members of `group` (none for an unknown group), ordered by endpoint then connection.
-    pub fn subscribers(&self, group: &str) -> Vec<Subscriber> {
+    /// The members of `group` in the app of `socket` (none for an unknown group), ordered by
+    /// endpoint then connection.
+    pub fn subscribers(&self, socket: SocketId, group: &str) -> Vec<Subscriber> {
+        let Some(app_id) = self.app_of(socket) else {
+            return Vec::new();
+        };
         let mut list: Vec<Subscriber> = self
             .groups
-            .get(group)
+            .get(&key(app_id, group))
             .into_iter()
             .flatten()
             .filter_map(|socket| self.connections.get(socket))
@@ -447,13 +525,13 @@ impl Hub {
         connection.presence = Some(presence.clone());
         let event =
             PresenceEvent::new(&connection.endpoint_id, &connection.connection_id, presence);
-        let endpoint_id = connection.endpoint_id.clone();
-        self.to_observers(&endpoint_id, PushEvent::Presence(event))
+        let observed = key(&connection.app_id, &connection.endpoint_id);
+        self.to_observers(&observed, PushEvent::Presence(event))
     }
 
-    fn to_observers(&self, endpoint_id: &str, event: PushEvent) -> Vec<Delivery> {
+    fn to_observers(&self, observed: &AppKey, event: PushEvent) -> Vec<Delivery> {
         self.observers
-            .get(endpoint_id)
+            .get(observed)
             .into_iter()
             .flatten()
             .map(|socket| Delivery {
@@ -463,26 +541,32 @@ impl Hub {
             .collect()
     }
 
-    fn remove_observer(&mut self, endpoint_id: &str, socket: SocketId) {
-        if let Some(sockets) = self.observers.get_mut(endpoint_id) {
+    fn remove_observer(&mut self, observed: &AppKey, socket: SocketId) {
+        if let Some(sockets) = self.observers.get_mut(observed) {
             sockets.remove(&socket);
             if sockets.is_empty() {
-                self.observers.remove(endpoint_id);
+                self.observers.remove(observed);
             }
         }
     }
 
-    /// The presence of each live connection of `endpoint_id`.
-    pub fn observed(&self, endpoint_id: &str) -> ObservedPresence {
+    /// The presence of each live connection of `endpoint_id` in `app_id`.
+    pub fn observed(&self, app_id: &str, endpoint_id: &str) -> ObservedPresence {
         ObservedPresence {
             endpoint_id: endpoint_id.to_owned(),
             connection_states: self
-                .connections
-                .values()
-                .filter(|c| c.endpoint_id == endpoint_id)
+                .sockets_of(app_id, endpoint_id)
+                .filter_map(|id| self.connections.get(&id))
                 .map(|c| (c.connection_id.clone(), c.presence()))
                 .collect(),
         }
+    }
+
+    /// How many groups `socket` is in, and how many endpoints it observes.
+    pub fn memberships(&self, socket: SocketId) -> (usize, usize) {
+        self.connections
+            .get(&socket)
+            .map_or((0, 0), |c| (c.groups.len(), c.observing.len()))
     }
 
     /// `post /v1/presenceobservers` from `socket`: it observes `endpoints` from now on. Returns
@@ -499,6 +583,7 @@ impl Hub {
         let Some(connection) = self.connections.get_mut(&socket) else {
             return (reply, deliveries);
         };
+        let app_id = connection.app_id.clone();
         let mut seen = BTreeSet::new();
         let named: Vec<&String> = endpoints.iter().filter(|e| seen.insert(*e)).collect();
         for endpoint in &named {
@@ -506,10 +591,10 @@ impl Hub {
         }
         for endpoint in named {
             self.observers
-                .entry(endpoint.clone())
+                .entry(key(&app_id, endpoint))
                 .or_default()
                 .insert(socket);
-            let observed = self.observed(endpoint);
+            let observed = self.observed(&app_id, endpoint);
             deliveries.extend(
                 observed
                     .connection_states
@@ -534,11 +619,12 @@ impl Hub {
         let Some(connection) = self.connections.get_mut(&socket) else {
             return;
         };
+        let app_id = connection.app_id.clone();
         for endpoint in endpoints {
             connection.observing.remove(endpoint);
         }
         for endpoint in endpoints {
-            self.remove_observer(endpoint, socket);
+            self.remove_observer(&key(&app_id, endpoint), socket);
         }
     }
 }
@@ -548,11 +634,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn sender() -> SocketSender {
+        crate::respoke::outbox::socket_queue(16, 1 << 20).0
+    }
+
     fn hub_with(sockets: &[(SocketId, &str)]) -> Hub {
         let mut hub = Hub::default();
         for (id, endpoint) in sockets {
-            let (tx, _rx) = mpsc::unbounded_channel();
-            hub.register(*id, endpoint, "T", &format!("C{id}"), tx);
+            hub.register(*id, "A", endpoint, "T", &format!("C{id}"), sender());
         }
         hub
     }
@@ -644,7 +733,7 @@ mod tests {
                    "connectionId": "C2"})
         );
         hub.join(3, &g);
-        assert_eq!(hub.subscribers("bridge").len(), 3);
+        assert_eq!(hub.subscribers(1, "bridge").len(), 3);
         assert_eq!(to(&hub.publish(2, "bridge", "m", 1).unwrap()), [1, 3]);
         assert_eq!(
             hub.publish(2, "nowhere", "m", 1),
@@ -662,7 +751,7 @@ mod tests {
         assert_eq!(to(&deliveries), [2]);
         assert!(matches!(deliveries[0].event, PushEvent::Leave(_)));
         hub.unregister(2);
-        assert!(hub.subscribers("bridge").is_empty());
+        assert!(hub.subscribers(3, "bridge").is_empty());
         assert!(hub.groups.is_empty(), "empty groups are forgotten");
         assert!(hub.unregister(2).is_none());
     }
@@ -696,14 +785,42 @@ mod tests {
         assert_eq!(gone[0].event.payload()["type"], "unavailable");
         let (_, gone) = hub.unregister(2).unwrap();
         assert_eq!(to(&gone), [1]);
-        assert_eq!(hub.observed("kirk").resolved(), json!("unavailable"));
+        assert_eq!(hub.observed("A", "kirk").resolved(), json!("unavailable"));
         hub.unobserve(1, &["kirk".into()]);
-        let (tx, _rx) = mpsc::unbounded_channel();
-        hub.register(4, "kirk", "T", "C4", tx);
+        hub.register(4, "A", "kirk", "T", "C4", sender());
         assert!(hub.set_presence(4, Presence::new("available")).is_empty());
         // The observer's own end removes its registrations.
         hub.observe(1, &["kirk".into()]);
         hub.unregister(1);
         assert!(hub.observers.is_empty());
+    }
+
+    #[test]
+    fn apps_are_isolated() {
+        let mut hub = Hub::default();
+        hub.register(1, "A", "spock", "T1", "C1", sender());
+        hub.register(2, "B", "kirk", "T2", "C2", sender());
+        hub.register(3, "B", "spock", "T3", "C3", sender());
+        // Messages reach only the recipient's sockets in the sender's app.
+        assert!(hub
+            .send_message(1, &SendMessage::new("kirk", "x"), 1)
+            .is_empty());
+        assert_eq!(
+            to(&hub.send_message(2, &SendMessage::new("spock", "x"), 1)),
+            [3]
+        );
+        // Groups of the same name are different groups in different apps.
+        let g = vec!["bridge".to_owned()];
+        assert_eq!(to(&hub.join(2, &g)), [2]);
+        assert_eq!(to(&hub.join(1, &g)), [1]);
+        assert_eq!(hub.subscribers(1, "bridge").len(), 1);
+        assert!(hub.publish(1, "bridge", "m", 1).unwrap().is_empty());
+        // Presence: observing "kirk" from app A sees nothing of B's kirk.
+        let (reply, initial) = hub.observe(1, &["kirk".into()]);
+        assert!(reply[0].connection_states.is_empty() && initial.is_empty());
+        assert!(hub.set_presence(2, Presence::new("available")).is_empty());
+        // The dev controls still reach an endpoint in every app.
+        assert_eq!(hub.close_endpoint(Some("spock"), CloseReason::Dropped), 2);
+        assert_eq!(hub.close_app_token("T2", CloseReason::SessionEnded), 1);
     }
 }

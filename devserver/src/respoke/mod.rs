@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod hub;
+pub mod outbox;
 pub mod roles;
 pub mod routes;
 pub mod socket;
@@ -15,13 +16,21 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::{respoke_cors, CREDENTIALED_PATHS};
+
 pub use state::RespokeState;
 
-/// The Respoke routes (without `/dev/`, CORS or tracing: see [`crate::api_router`]).
+/// The Respoke routes (without `/dev/` or tracing: see [`crate::api_router`]), with their
+/// CORS: [`CREDENTIALED_PATHS`] with credentials, the rest without.
 pub fn router(state: Arc<RespokeState>) -> Router {
     let limit = state.settings.body_limit;
+    let credentialed = Router::new()
+        .route(CREDENTIALED_PATHS[0], get(routes::handshake))
+        .route(CREDENTIALED_PATHS[1], get(routes::handshake))
+        .route(CREDENTIALED_PATHS[2], post(routes::post_tokens))
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(respoke_cors(true));
     Router::new()
-        .route("/v1/tokens", post(routes::post_tokens))
         .route(
             "/v1/session-tokens",
             post(routes::post_session_tokens).delete(routes::delete_session_tokens),
@@ -36,8 +45,6 @@ pub fn router(state: Arc<RespokeState>) -> Router {
                 .put(admin::put_role)
                 .delete(admin::delete_role),
         )
-        .route("/socket.io/1/", get(routes::handshake))
-        .route("/socket.io/1", get(routes::handshake))
         .route("/socket.io/1/websocket/{sid}", get(routes::websocket))
         .route(
             "/socket.io/1/{transport}/{sid}",
@@ -45,6 +52,8 @@ pub fn router(state: Arc<RespokeState>) -> Router {
         )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(respoke_cors(false))
+        .merge(credentialed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -16,10 +16,11 @@ use respoke_protocol::rest::{
 use respoke_protocol::Handshake;
 
 use crate::error::ApiError;
-use crate::http::{parse_json, JsonBody, RawBody};
+use crate::http::{is_blank, is_json_content_type, media_type, parse_json, JsonBody, RawBody};
 use crate::respoke::admin;
 use crate::respoke::socket::{refuse_socket, run_socket};
 use crate::respoke::state::{ExchangeError, RespokeState};
+use crate::untrusted::Untrusted;
 
 type AppState = State<Arc<RespokeState>>;
 
@@ -40,6 +41,23 @@ pub async fn post_tokens(
 ) -> Result<Json<TokenResponse>, ApiError> {
     if let Some(errors) = request.validation_errors() {
         return Err(ApiError::validation(errors));
+    }
+    let max = state.settings.limits.max_id_bytes;
+    let mut too_long = serde_json::Map::new();
+    for (field, value) in [
+        ("appId", Some(request.app_id.as_str())),
+        ("endpointId", Some(request.endpoint_id.as_str())),
+        ("roleId", request.role_id.as_deref()),
+    ] {
+        if value.is_some_and(|v| v.len() > max) {
+            too_long.insert(
+                field.into(),
+                format!("{field} is longer than {max} bytes").into(),
+            );
+        }
+    }
+    if !too_long.is_empty() {
+        return Err(ApiError::validation(serde_json::Value::Object(too_long)));
     }
     let caller = admin::caller(&state, &headers)?;
     let app = state
@@ -70,7 +88,7 @@ pub async fn post_tokens(
     }
     let ttl = request.ttl.unwrap_or(state.settings.default_ttl_secs);
     let minted = state.mint_token(&app.id, &request.endpoint_id, request.role_id.clone(), ttl);
-    tracing::info!(endpoint = %request.endpoint_id, ttl, "token minted");
+    tracing::info!(endpoint = %Untrusted(&request.endpoint_id), ttl, "token minted");
     Ok(Json(TokenResponse {
         app_id: app.id.clone(),
         endpoint_id: request.endpoint_id,
@@ -113,25 +131,16 @@ pub async fn post_session_tokens(
             refused.retry_after_secs,
         ));
     }
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Body is not UTF-8."))?;
-    let content_type = header_str(&headers, header::CONTENT_TYPE.as_str());
-    let request = if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"))
-        || content_type.is_none()
-    {
-        // Validate as JSON first so malformed JSON is a 400 like everywhere else.
-        let value: serde_json::Value = parse_json(text.as_bytes())?;
-        serde_json::from_value::<SessionTokenRequest>(value).map_err(|_| {
-            ApiError::validation(serde_json::json!({"tokenId": "tokenId is required"}))
-        })?
-    } else {
-        SessionTokenRequest::parse(content_type, text).map_err(|_| {
-            ApiError::validation(serde_json::json!({"tokenId": "tokenId is required"}))
-        })?
-    };
-    match state.exchange(request.token_id.trim()) {
+    let (token_id, app_id) = exchange_request(&headers, &body)?;
+    let max = state.settings.limits.max_id_bytes;
+    if token_id.len() > max || app_id.as_ref().is_some_and(|a| a.len() > max) {
+        return Err(ApiError::validation(
+            serde_json::json!({"tokenId": format!("tokenId and appId are at most {max} bytes")}),
+        ));
+    }
+    match state.exchange(token_id.trim(), app_id.as_deref().map(str::trim)) {
         Ok((app_token, session)) => {
-            tracing::info!(endpoint = %session.endpoint_id, "token exchanged");
+            tracing::info!(endpoint = %Untrusted(&session.endpoint_id), "token exchanged");
             Ok(Json(SessionTokenResponse {
                 message: SESSION_TOKEN_MESSAGE.to_owned(),
                 token: app_token,
@@ -140,6 +149,53 @@ pub async fn post_session_tokens(
         Err(ExchangeError::Used) => Err(ApiError::unauthorized("Token has already been used.")),
         Err(ExchangeError::Expired) => Err(ApiError::unauthorized("Token has expired.")),
         Err(ExchangeError::Unknown) => Err(ApiError::unauthorized("Invalid token.")),
+        Err(ExchangeError::WrongApp) => Err(ApiError::unauthorized(
+            "Invalid token: it was not issued for this appId.",
+        )),
+        Err(ExchangeError::Full) => Err(ApiError::unavailable(
+            "Too many live sessions; retry later.",
+            5,
+        )),
+    }
+}
+
+/// The tokenId (and `appId`, if sent) of an exchange: JSON, or form-encoded as the Android
+/// SDK sent it. Other content types are 415 (a page on another site may send `text/plain` and
+/// forms without a preflight: forms are read here because the exchange spends nothing the
+/// sender did not already hold).
+fn exchange_request(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Option<String>), ApiError> {
+    let required = || ApiError::validation(serde_json::json!({"tokenId": "tokenId is required"}));
+    let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    if is_blank(body) {
+        return Err(required());
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("Body is not UTF-8."))?;
+    if is_json_content_type(content_type) {
+        // Validate as JSON first so malformed JSON is a 400 like everywhere else.
+        let value: serde_json::Value = parse_json(text.as_bytes())?;
+        let app_id = value
+            .get("appId")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let request =
+            serde_json::from_value::<SessionTokenRequest>(value).map_err(|_| required())?;
+        Ok((request.token_id, app_id))
+    } else if media_type(content_type) == "application/x-www-form-urlencoded" {
+        let request =
+            SessionTokenRequest::parse(Some(content_type), text).map_err(|_| required())?;
+        let app_id = respoke_protocol::query::parse_query(text)
+            .into_iter()
+            .find(|(key, _)| key == "appId")
+            .map(|(_, value)| value);
+        Ok((request.token_id, app_id))
+    } else {
+        Err(ApiError::unsupported_media_type(
+            "Send the tokenId as application/json (or application/x-www-form-urlencoded).",
+        ))
     }
 }
 
@@ -154,7 +210,7 @@ pub async fn delete_session_tokens(
         .end_session(app_token)
         .ok_or_else(|| ApiError::unauthorized("Invalid App-Token."))?;
     state.stats.session_token_deleted(&session.endpoint_id);
-    tracing::info!(endpoint = %session.endpoint_id, "session ended");
+    tracing::info!(endpoint = %Untrusted(&session.endpoint_id), "session ended");
     Ok(Json(
         serde_json::json!({"message": "Session token deleted."}),
     ))
@@ -196,8 +252,13 @@ pub async fn websocket(
     if let Some(secs) = state.outage_remaining_secs() {
         return ApiError::unavailable("Service outage (dev control).", secs).into_response();
     }
-    // chan_respoke asks for the `socket.io` subprotocol; browsers ask for none.
-    let upgrade = upgrade.protocols(["socket.io"]);
+    // chan_respoke asks for the `socket.io` subprotocol; browsers ask for none. Frames and
+    // messages over the bound close the socket before they are buffered whole.
+    let max = state.settings.limits.max_socket_message_bytes;
+    let upgrade = upgrade
+        .protocols(["socket.io"])
+        .max_message_size(max)
+        .max_frame_size(max);
     match state.take_pending(&sid) {
         Some(pending) => upgrade.on_upgrade(move |socket| run_socket(state, socket, pending)),
         None => upgrade.on_upgrade(refuse_socket),

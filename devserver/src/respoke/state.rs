@@ -1,13 +1,11 @@
 //! The Respoke side's state: tokens, sessions, pending socket.io sessions, live sockets, and
 //! the development controls' switches.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use tokio::sync::mpsc;
 
 use crate::admission::{Admission, Refused};
 use crate::config::{Config, Settings};
@@ -15,15 +13,66 @@ use crate::ids::{guid, opaque};
 use crate::lock;
 use crate::respoke::admin::AdminSessions;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
+use crate::respoke::outbox::{socket_queue, CloseReason, SocketReceiver};
 use crate::respoke::roles::RoleStore;
 use crate::stats::Stats;
 
-/// Minted tokens by id, and their ids in minting order (for expiry from the front).
+/// Minted tokens by id, and their ids in minting order (for expiry from the front, and for
+/// forgetting the oldest beyond `--max-pending-tokens`).
 #[derive(Debug, Default)]
 struct TokenTable {
     records: HashMap<String, TokenRecord>,
-    order: std::collections::VecDeque<(Instant, String)>,
+    order: VecDeque<(Instant, String)>,
 }
+
+/// Live sessions by App-Token, and the same ordered by expiry (O(log n) to add, end or
+/// expire one: no scan of all sessions on any path).
+#[derive(Debug, Default)]
+struct SessionTable {
+    by_token: HashMap<String, (Session, ExpiryKey)>,
+    by_expiry: BTreeMap<ExpiryKey, String>,
+    next_seq: u64,
+}
+
+/// When a session expires, and a sequence number that makes the key unique.
+type ExpiryKey = (Instant, u64);
+
+impl SessionTable {
+    /// Forgets the sessions expired at `now`, soonest first.
+    fn expire(&mut self, now: Instant) {
+        while let Some(entry) = self.by_expiry.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let app_token = entry.remove();
+            self.by_token.remove(&app_token);
+        }
+    }
+
+    fn insert(&mut self, app_token: String, session: Session) {
+        let key = (session.expires_at, self.next_seq);
+        self.next_seq += 1;
+        self.by_expiry.insert(key, app_token.clone());
+        self.by_token.insert(app_token, (session, key));
+    }
+
+    fn remove(&mut self, app_token: &str) -> Option<Session> {
+        let (session, key) = self.by_token.remove(app_token)?;
+        self.by_expiry.remove(&key);
+        Some(session)
+    }
+}
+
+/// Handshaken socket.io sessions waiting for their WebSocket, and their sids in handshake
+/// order (each is kept the same time, so they expire from the front).
+#[derive(Debug, Default)]
+struct PendingTable {
+    by_sid: HashMap<String, PendingSocket>,
+    order: VecDeque<(Instant, String)>,
+}
+
+/// Most endpoints with an ack delay of their own (`/dev/ack-delay`).
+pub const MAX_CONTROLLED_ENDPOINTS: usize = 10_000;
 
 /// How long spent and expired tokenIds are remembered (to answer "already used").
 const TOKEN_MEMORY: Duration = Duration::from_secs(600);
@@ -64,18 +113,6 @@ pub struct PendingSocket {
     created: Instant,
 }
 
-/// What the controls, the app and other sockets can ask of a live socket's task.
-#[derive(Debug, Clone)]
-pub enum SocketCommand {
-    /// Send this packet text (unless stalled).
-    Send(String),
-    /// Send this `message` or `pubsub` event (unless stalled); counted in
-    /// `messagesDelivered` once written.
-    Deliver(String),
-    /// Send `0::` and close.
-    Close,
-}
-
 /// A live socket, as [`RespokeState::register_socket`] hands it to its task.
 #[derive(Debug)]
 pub struct RegisteredSocket {
@@ -83,8 +120,8 @@ pub struct RegisteredSocket {
     pub id: SocketId,
     /// Its connection id (what `post /v1/connections` answers).
     pub connection_id: String,
-    /// Commands for the socket's task.
-    pub commands: mpsc::UnboundedReceiver<SocketCommand>,
+    /// What others queue for it (bounded), and close requests.
+    pub inbox: SocketReceiver,
 }
 
 /// `/dev/fail-session-tokens`: the next `remaining` exchanges fail with `status`.
@@ -119,6 +156,10 @@ pub enum ExchangeError {
     Used,
     /// Not exchanged within the activation window.
     Expired,
+    /// The request named another app than the tokenId's (the tokenId stays unspent).
+    WrongApp,
+    /// `--max-sessions` sessions are live (the tokenId stays unspent).
+    Full,
 }
 
 /// A freshly minted tokenId.
@@ -146,8 +187,8 @@ pub struct RespokeState {
     /// Admin-Tokens (`POST /v1/adminsessions`).
     pub admin_sessions: AdminSessions,
     tokens: Mutex<TokenTable>,
-    sessions: Mutex<HashMap<String, Session>>,
-    pending: Mutex<HashMap<String, PendingSocket>>,
+    sessions: Mutex<SessionTable>,
+    pending: Mutex<PendingTable>,
     hub: Mutex<Hub>,
     next_socket_id: AtomicU64,
     controls: Mutex<Controls>,
@@ -198,6 +239,18 @@ impl RespokeState {
                     table.records.remove(&old);
                 }
             }
+            // Bounded: beyond the limit the oldest tokenIds are forgotten (they would be the
+            // first to expire anyway).
+            let max = self.settings.limits.max_pending_tokens.max(1);
+            let mut evicted = 0;
+            while table.records.len() >= max {
+                let Some((_, old)) = table.order.pop_front() else {
+                    break;
+                };
+                table.records.remove(&old);
+                evicted += 1;
+            }
+            self.stats.add(|s| &mut s.tokens_evicted, evicted);
             table.order.push_back((now, token_id.clone()));
             table.records.insert(
                 token_id.clone(),
@@ -221,9 +274,24 @@ impl RespokeState {
     }
 
     /// Exchanges a tokenId for a new App-Token. Atomic: of concurrent exchanges of one
-    /// tokenId exactly one succeeds.
-    pub fn exchange(&self, token_id: &str) -> Result<(String, Session), ExchangeError> {
+    /// tokenId exactly one succeeds. With `app_id` (the request named one), a tokenId of
+    /// another app is refused and stays unspent. O(log n) in the live sessions.
+    pub fn exchange(
+        &self,
+        token_id: &str,
+        app_id: Option<&str>,
+    ) -> Result<(String, Session), ExchangeError> {
         let now = Instant::now();
+        {
+            let mut sessions = lock(&self.sessions);
+            sessions.expire(now);
+            if sessions.by_token.len() >= self.settings.limits.max_sessions {
+                drop(sessions);
+                self.stats.count(|s| &mut s.sessions_refused);
+                self.stats.exchange_rejected_other();
+                return Err(ExchangeError::Full);
+            }
+        }
         let record = {
             let mut table = lock(&self.tokens);
             let tokens = &mut table.records;
@@ -243,6 +311,11 @@ impl RespokeState {
                 self.stats.exchange_rejected_other();
                 return Err(ExchangeError::Expired);
             }
+            if app_id.is_some_and(|app_id| !app_id.eq_ignore_ascii_case(&record.app_id)) {
+                drop(table);
+                self.stats.exchange_rejected_other();
+                return Err(ExchangeError::WrongApp);
+            }
             record.used = true;
             record.clone()
         };
@@ -253,11 +326,7 @@ impl RespokeState {
             role_id: record.role_id,
             expires_at: now + Duration::from_secs(record.ttl_secs.min(10 * 365 * 86_400)),
         };
-        {
-            let mut sessions = lock(&self.sessions);
-            sessions.retain(|_, s| s.expires_at > now);
-            sessions.insert(app_token.clone(), session.clone());
-        }
+        lock(&self.sessions).insert(app_token.clone(), session.clone());
         self.stats.exchange_accepted(&session.endpoint_id, token_id);
         Ok((app_token, session))
     }
@@ -266,18 +335,22 @@ impl RespokeState {
     pub fn session(&self, app_token: &str) -> Option<Session> {
         let sessions = lock(&self.sessions);
         sessions
+            .by_token
             .get(app_token)
+            .map(|(session, _)| session)
             .filter(|s| s.expires_at > Instant::now())
             .cloned()
+    }
+
+    /// Live sessions now (expired ones not yet forgotten included).
+    pub fn live_sessions(&self) -> usize {
+        lock(&self.sessions).by_token.len()
     }
 
     /// Ends a session and closes its sockets; returns it if it existed.
     pub fn end_session(&self, app_token: &str) -> Option<Session> {
         let session = lock(&self.sessions).remove(app_token)?;
-        let hub = lock(&self.hub);
-        for commands in hub.senders(|_, token| token == app_token) {
-            let _ = commands.send(SocketCommand::Close);
-        }
+        lock(&self.hub).close_app_token(app_token, CloseReason::SessionEnded);
         Some(session)
     }
 
@@ -287,8 +360,16 @@ impl RespokeState {
         let now = Instant::now();
         let keep = Duration::from_secs(u64::from(self.settings.close_timeout_secs.max(10)));
         let mut pending = lock(&self.pending);
-        pending.retain(|_, p| now.duration_since(p.created) < keep);
-        pending.insert(
+        while let Some((created, _)) = pending.order.front() {
+            if now.duration_since(*created) < keep {
+                break;
+            }
+            if let Some((_, old)) = pending.order.pop_front() {
+                pending.by_sid.remove(&old);
+            }
+        }
+        pending.order.push_back((now, sid.clone()));
+        pending.by_sid.insert(
             sid.clone(),
             PendingSocket {
                 app_token: app_token.to_owned(),
@@ -303,22 +384,32 @@ impl RespokeState {
     /// Takes the pending session `sid` (each sid opens one socket).
     pub fn take_pending(&self, sid: &str) -> Option<PendingSocket> {
         let keep = Duration::from_secs(u64::from(self.settings.close_timeout_secs.max(10)));
+        // Its entry in `order` goes when it reaches the front.
         lock(&self.pending)
+            .by_sid
             .remove(sid)
             .filter(|p| p.created.elapsed() < keep)
     }
 
-    /// Registers a live socket with a fresh connection id.
-    pub fn register_socket(&self, endpoint_id: &str, app_token: &str) -> RegisteredSocket {
+    /// Registers a live socket of `session` with a fresh connection id and a bounded inbox.
+    pub fn register_socket(&self, session: &Session, app_token: &str) -> RegisteredSocket {
         let id = self.next_socket_id.fetch_add(1, Ordering::Relaxed);
         let connection_id = guid();
-        let (tx, rx) = mpsc::unbounded_channel();
-        lock(&self.hub).register(id, endpoint_id, app_token, &connection_id, tx);
-        self.stats.socket_opened(endpoint_id);
+        let limits = &self.settings.limits;
+        let (sender, inbox) = socket_queue(limits.socket_queue_packets, limits.socket_queue_bytes);
+        lock(&self.hub).register(
+            id,
+            &session.app_id,
+            &session.endpoint_id,
+            app_token,
+            &connection_id,
+            sender,
+        );
+        self.stats.socket_opened(&session.endpoint_id);
         RegisteredSocket {
             id,
             connection_id,
-            commands: rx,
+            inbox,
         }
     }
 
@@ -345,11 +436,7 @@ impl RespokeState {
 
     /// Closes (`0::` then close) every socket, or those of one endpoint; returns how many.
     pub fn drop_sockets(&self, endpoint_id: Option<&str>) -> usize {
-        let hub = lock(&self.hub);
-        hub.senders(|endpoint, _| endpoint_id.map_or(true, |id| endpoint == id))
-            .into_iter()
-            .filter(|commands| commands.send(SocketCommand::Close).is_ok())
-            .count()
+        lock(&self.hub).close_endpoint(endpoint_id, CloseReason::Dropped)
     }
 
     /// Live sockets now.
@@ -372,9 +459,12 @@ impl RespokeState {
     /// Stalls every socket, or one endpoint's, for `secs`.
     pub fn stall(&self, endpoint_id: Option<&str>, secs: u64) {
         let until = Instant::now() + Duration::from_secs(secs);
+        let now = Instant::now();
         let mut controls = lock(&self.controls);
         match endpoint_id {
             Some(id) => {
+                // Ended stalls are forgotten here, so the table holds live ones only.
+                controls.stall_endpoints.retain(|_, t| *t > now);
                 controls.stall_endpoints.insert(id.to_owned(), until);
             }
             None => controls.stall_all_until = Some(until),
@@ -393,10 +483,18 @@ impl RespokeState {
     }
 
     /// Delays the acks of every socket, or one endpoint's, by `delay` (zero removes the delay).
-    pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) {
+    /// At most [`MAX_CONTROLLED_ENDPOINTS`] endpoints have a delay of their own; beyond,
+    /// `false` and nothing changes.
+    pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) -> bool {
         let mut controls = lock(&self.controls);
         let delay = (!delay.is_zero()).then_some(delay);
         match (endpoint_id, delay) {
+            (Some(id), Some(_))
+                if controls.ack_delay_endpoints.len() >= MAX_CONTROLLED_ENDPOINTS
+                    && !controls.ack_delay_endpoints.contains_key(id) =>
+            {
+                return false;
+            }
             (Some(id), Some(delay)) => {
                 controls.ack_delay_endpoints.insert(id.to_owned(), delay);
             }
@@ -405,6 +503,7 @@ impl RespokeState {
             }
             (None, delay) => controls.ack_delay_all = delay,
         }
+        true
     }
 
     /// How long acks to `endpoint_id`'s sockets are held back now: its own delay if one was
@@ -530,16 +629,92 @@ mod tests {
     fn tokens_are_single_use() {
         let s = state(Duration::from_secs(30));
         let minted = s.mint_token("A", "e", None, 60);
-        assert!(s.exchange(&minted.token_id).is_ok());
+        assert!(s.exchange(&minted.token_id, None).is_ok());
         assert_eq!(
-            s.exchange(&minted.token_id).unwrap_err(),
+            s.exchange(&minted.token_id, None).unwrap_err(),
             ExchangeError::Used
         );
-        assert_eq!(s.exchange("nope").unwrap_err(), ExchangeError::Unknown);
+        assert_eq!(
+            s.exchange("nope", None).unwrap_err(),
+            ExchangeError::Unknown
+        );
         let stats = s.stats.snapshot();
         assert_eq!(stats.exchanges_accepted, 1);
         assert_eq!(stats.exchanges_rejected_used, 1);
         assert_eq!(stats.exchanges_rejected_other, 1);
+    }
+
+    #[test]
+    fn a_token_of_another_app_is_refused_and_stays_unspent() {
+        let s = state(Duration::from_secs(30));
+        let minted = s.mint_token("A", "e", None, 60);
+        assert_eq!(
+            s.exchange(&minted.token_id, Some("B")).unwrap_err(),
+            ExchangeError::WrongApp
+        );
+        let (_, session) = s.exchange(&minted.token_id, Some("a")).unwrap();
+        assert_eq!(session.app_id, "A");
+    }
+
+    #[test]
+    fn sessions_are_bounded_and_expire_from_the_index() {
+        let mut settings = Settings::default();
+        settings.limits.max_sessions = 3;
+        let s = RespokeState::new(Arc::new(Config::demo()), settings, Arc::default());
+        for ttl in [0, 0, 3600] {
+            let minted = s.mint_token("A", "e", None, ttl);
+            s.exchange(&minted.token_id, None).unwrap();
+        }
+        // The two ttl-0 sessions expire and make room.
+        for _ in 0..2 {
+            let minted = s.mint_token("A", "e", None, 3600);
+            s.exchange(&minted.token_id, None).unwrap();
+        }
+        assert_eq!(s.live_sessions(), 3);
+        let minted = s.mint_token("A", "e", None, 3600);
+        assert_eq!(
+            s.exchange(&minted.token_id, None).unwrap_err(),
+            ExchangeError::Full
+        );
+        assert!(s.exchange(&minted.token_id, None).is_err(), "still full");
+        let sessions = lock(&s.sessions);
+        assert_eq!(sessions.by_expiry.len(), sessions.by_token.len());
+    }
+
+    #[test]
+    fn pending_tokens_are_bounded() {
+        let mut settings = Settings::default();
+        settings.limits.max_pending_tokens = 10;
+        let s = RespokeState::new(Arc::new(Config::demo()), settings, Arc::default());
+        let first = s.mint_token("A", "e", None, 60);
+        for _ in 0..20 {
+            s.mint_token("A", "e", None, 60);
+        }
+        assert_eq!(lock(&s.tokens).records.len(), 10);
+        assert_eq!(s.stats.snapshot().tokens_evicted, 11);
+        assert_eq!(
+            s.exchange(&first.token_id, None).unwrap_err(),
+            ExchangeError::Unknown
+        );
+    }
+
+    #[test]
+    fn per_endpoint_controls_are_bounded() {
+        let s = state(Duration::from_secs(30));
+        for n in 0..MAX_CONTROLLED_ENDPOINTS {
+            assert!(s.set_ack_delay(Some(&format!("e{n}")), Duration::from_secs(1)));
+        }
+        assert!(!s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
+        assert!(
+            s.set_ack_delay(Some("e1"), Duration::from_secs(2)),
+            "updates still work"
+        );
+        assert!(s.set_ack_delay(Some("e1"), Duration::ZERO), "and removals");
+        assert!(s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
+        // Ended stalls are forgotten when the next one is set.
+        s.stall(Some("a"), 0);
+        s.stall(Some("b"), 60);
+        assert_eq!(lock(&s.controls).stall_endpoints.len(), 1);
     }
 
     #[test]
@@ -548,7 +723,7 @@ mod tests {
         let minted = s.mint_token("A", "e", None, 60);
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(
-            s.exchange(&minted.token_id).unwrap_err(),
+            s.exchange(&minted.token_id, None).unwrap_err(),
             ExchangeError::Expired
         );
     }

@@ -234,6 +234,16 @@ pub enum Received {
 }
 
 impl Ws {
+    /// Wraps a connected WebSocket (used by tests/hardening, which shares this file).
+    #[allow(dead_code)]
+    pub fn from_stream(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Ws {
+        Ws {
+            stream,
+            next_ack_id: 1,
+            held: std::collections::VecDeque::new(),
+        }
+    }
+
     pub async fn send(&mut self, packet: &Packet) {
         self.stream
             .send(Message::Text(packet.encode().into()))

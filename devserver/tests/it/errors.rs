@@ -48,7 +48,7 @@ async fn malformed_and_oversized_bodies() {
             format!("{}/v1/session-tokens", h.api),
             "text/plain",
             b"x=1".to_vec(),
-            400,
+            415,
         ),
         (
             format!("{}/v1/tokens", h.api),
