@@ -217,7 +217,7 @@ stage "start the dev server on test ports" 0 start_devserver
 stage "wasm browser tests: headless Chrome" 1200 wasm_browser_tests chrome
 stage "wasm browser tests: headless Firefox" 1200 wasm_browser_tests firefox
 stage "end-to-end tests of the demo (Playwright, Chromium)" 900 e2e_tests
-stage "consumer check: Vite app + bundler target + tsc --strict" 1200 consumer_check
+stage "consumer check: the packed tarball in Vite dev and build, webpack 5, Node; tsc --strict" 1200 consumer_check
 stage "respoke.js 1.56 / respoke-admin 1.9.0 compatibility checks" 900 compat_check
 
 stop_devserver
