@@ -85,6 +85,13 @@ pub(crate) fn first_raw<'a>(values: Option<&[&'a RawValue]>) -> &'a str {
     }
 }
 
+/// The compact JSON text of `value` (what `value.to_string()` writes), through the same
+/// serializer as every frame: `Value`'s `Display` would compile a second one into the wasm.
+pub fn json_text(value: &Value) -> String {
+    // Serializing a `Value` into a `String` cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// Parses the raw arguments of an ack packet into raw JSON values (client side): a JSON array,
 /// or nothing (empty text).
 pub fn parse_raw_ack_args(args: &str) -> Result<Vec<&RawValue>, ProtocolError> {

@@ -171,11 +171,9 @@ fn lenient_millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::
         fn visit_none<E>(self) -> Result<u64, E> {
             Ok(0)
         }
-        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<u64, D::Error> {
-            inner.deserialize_any(self)
-        }
     }
-    deserializer.deserialize_option(Millis)
+    // `deserialize_any`: JSON's `null` arrives as a unit, no `Option` wrapper needed.
+    deserializer.deserialize_any(Millis)
 }
 
 /// `null` or absent reads as the default (respoke.js writes `undefined` fields as absent, but

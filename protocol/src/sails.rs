@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
-use crate::event::{encode_ack_args, parse_raw_ack_args, EventData};
+use crate::event::{encode_ack_args, json_text, parse_raw_ack_args, EventData};
 use crate::packet::{excerpt, Packet};
 
 /// The HTTP verb of a Sails request; it is also the event name.
@@ -255,7 +255,7 @@ impl Request {
                 .map(|(k, v)| {
                     let v = match v {
                         Value::String(s) => s,
-                        other => other.to_string(),
+                        other => json_text(&other),
                     };
                     (k, v)
                 })
@@ -363,7 +363,7 @@ impl Response {
         match self.body.get("error")? {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
+            other => Some(json_text(other)),
         }
     }
 
@@ -427,7 +427,7 @@ impl Response {
                         .map(|(k, v)| {
                             let v = match v {
                                 Value::String(s) => s.clone(),
-                                other => other.to_string(),
+                                other => json_text(other),
                             };
                             (k.clone(), v)
                         })

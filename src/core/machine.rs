@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use respoke_protocol::event::json_text;
 use respoke_protocol::handshake::{Handshake, HandshakeQuery};
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request, Response};
@@ -1400,7 +1401,7 @@ impl Machine {
                     method: HttpMethod::Post,
                     url: url.clone(),
                     headers: all_headers,
-                    body: Some(body.to_string()),
+                    body: Some(json_text(&body)),
                     credentials: *credentials,
                     keepalive: false,
                 };
@@ -1432,7 +1433,7 @@ impl Machine {
             method: HttpMethod::Post,
             url: format!("{}/v1/session-tokens", self.config.base_url),
             headers: self.respoke_headers(),
-            body: Some(object([("tokenId", token.expose().into())]).to_string()),
+            body: Some(json_text(&object([("tokenId", token.expose().into())]))),
             credentials: Credentials::Omit,
             keepalive: false,
         };
