@@ -15,8 +15,8 @@ step() { printf '\n\033[1;34m[start]\033[0m %s\n' "$*"; }
 step "setup (minimal)"
 bash scripts/setup.sh --minimal
 
-step "wasm-pack build --target web (pkg/)"
-wasm-pack build --target web
+step "scripts/build-pkg.sh (wasm-pack build --target web --release, then wasm-opt; pkg/)"
+bash scripts/build-pkg.sh
 
 step "building the dev server"
 cargo build -p respoke-devserver
