@@ -36,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
-use crate::event::{EventData, RawEvent};
+use crate::event::{json_text, EventData, RawEvent};
 use crate::packet::{excerpt, Packet};
 use crate::query::encode_component;
 use crate::rest::ErrorBody;
@@ -852,7 +852,7 @@ impl PushEvent {
     /// Reads a pushed event. `Ok(None)` for events that are not push events (other names); an
     /// error when the name is known but the payload is not its shape.
     pub fn from_event_data(event: &EventData) -> Result<Option<PushEvent>, ProtocolError> {
-        let payload = event.args.first().map(Value::to_string);
+        let payload = event.args.first().map(json_text);
         PushEvent::from_payload(&event.name, payload.as_deref().unwrap_or("null"))
     }
 
