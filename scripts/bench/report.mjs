@@ -291,6 +291,9 @@ ${table(
   ];
   md.push(`### Cuts (issue 11)
 
+Each measured when it landed, on a release build run through wasm-bindgen with its custom
+sections dropped (what the shipped package keeps of it, before wasm-opt); wasm + glue, gzip -9.
+
 ${table(cuts, [["step", "commit"], ["change", "change"], ["after", "package after"]])}
 
 Measured on the way, from the rows above (one release build each):
@@ -301,6 +304,9 @@ Measured on the way, from the rows above (one release build each):
 | \`-C target-feature=-reference-types,-multivalue\` | wasm-bindgen 0.2.130 refuses the module (it needs reference types): not possible |
 | \`strip = true\` with the target_features section kept (\`--keep-section\`), so wasm-bindgen sees the features | +0.5 KiB (multi-value glue is smaller, its wasm larger): not kept |
 | every serde_json error left out of the protocol's messages (an upper bound for dropping its \`Display\`) | +0.4 KiB gzip (-0.6 KiB raw): not kept |
+| URLs and paths glued with a small \`concat\` instead of \`format!\` (at 5ae968e) | +0.3 KiB: not kept (the formatting code stays for the messages anyway) |
+| \`-C llvm-args=-inline-threshold=0\` (at 5ae968e) | +0.7 KiB: not kept |
+| wasm-opt as shipped plus \`--merge-similar-functions\` / \`--code-folding\` / \`--reorder-functions\` | +0.3 / +0.05 / +5.3 KiB: not kept |
 | JSON.parse + serde-wasm-bindgen instead of serde_json for the frames | see below: larger and slower |
 `);
   if (size.wasmOpt && size.wasmPack) {
@@ -329,9 +335,9 @@ ${table(
   [["flags", "wasm-opt"], ["raw", "wasm raw"], ["gzip", "wasm gzip -9"], ["total", "package"], ["delta", "vs wasm-pack's output"]],
 )}
 
-binaryen's size presets (\`-Oz\`, \`-Os\`) cut a tenth of the raw bytes but make the package
-*larger*: they inline functions into their only caller, and the merged bodies compress worse than
-LLVM's output. Without that inlining (\`--one-caller-inline-max-function-size=0\`), at \`-O2\` with
+binaryen's size presets (\`-Oz\`, \`-Os\`) cut a tenth of the raw bytes, yet save less than
+stripping wasm-bindgen's name section alone does (about 0.9 KiB): they inline functions into
+their only caller, and the merged bodies compress worse than LLVM's output. Without that inlining (\`--one-caller-inline-max-function-size=0\`), at \`-O2\` with
 shrink level 1, wasm-opt ${shipped && shipped.deltaTotalGzip < 0 ? `saves ${kib(-shipped.deltaTotalGzip)}` : "does not help"}${best && shipped && best !== shipped ? ` (the best variant of this run is \`${best.flags}\`, ${kib(best.totalGzip)})` : ""}. Keeping
 \`strip = true\` (wasm-bindgen warns that it then cannot see the wasm features) is measured too:
 with the features visible wasm-bindgen uses multi-value returns, whose glue is smaller but whose
