@@ -11,7 +11,13 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = process.argv[2] ?? join(root, "pkg");
-const generated = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
+// wasm-pack writes a package.json unless --no-pack; the version comes from Cargo.toml either way.
+const cargoVersion = readFileSync(join(root, "Cargo.toml"), "utf8").match(
+  /\[package\][^[]*?\nversion = "([^"]+)"/,
+)?.[1];
+const generated = existsSync(join(pkg, "package.json"))
+  ? JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"))
+  : { version: cargoVersion, license: "MIT" };
 
 copyFileSync(join(root, "js/index.js"), join(pkg, "index.js"));
 copyFileSync(join(root, "src/api.d.ts"), join(pkg, "index.d.ts"));

@@ -15,7 +15,7 @@ step() { printf '\n\033[1;34m[start]\033[0m %s\n' "$*"; }
 step "setup (minimal)"
 bash scripts/setup.sh --minimal
 
-step "build the npm package into pkg/ (scripts/build-pkg.sh)"
+step "scripts/build-pkg.sh (wasm-pack build --target web --release, wasm-opt, the npm package; pkg/)"
 bash scripts/build-pkg.sh
 
 step "building the dev server"

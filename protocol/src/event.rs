@@ -1,6 +1,7 @@
 //! The data of event packets (`{"name": ..., "args": [...]}`) and of ack packets (a JSON array).
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::ProtocolError;
@@ -46,6 +47,59 @@ impl EventData {
         // Serializing a struct of a String and a Vec<Value> cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
+}
+
+/// The data of an event packet with its arguments left as raw JSON text (client side).
+///
+/// The client reads each argument straight from the text into its type
+/// ([`crate::PushEvent::from_packet`], [`crate::Response::parse_ack_args`]): one serde_json
+/// deserializer per type, where parsing into [`EventData`] first would add a `Value` tree and
+/// a second, `Value`-reading deserializer per type.
+#[derive(Debug, Deserialize)]
+pub struct RawEvent<'a> {
+    /// The event name.
+    pub name: String,
+    /// The arguments as raw JSON; socket.io 0.9 omits the key when there are none.
+    #[serde(default, borrow)]
+    pub args: Option<Vec<&'a RawValue>>,
+}
+
+impl<'a> RawEvent<'a> {
+    /// Parses the raw data of an event packet, like [`EventData::parse`].
+    pub fn parse(data: &'a str) -> Result<RawEvent<'a>, ProtocolError> {
+        serde_json::from_str(data)
+            .map_err(|e| ProtocolError::MalformedEvent(format!("{e}: {}", excerpt(data))))
+    }
+
+    /// The first argument's JSON text, `null` when there is none.
+    pub fn first_arg(&self) -> &'a str {
+        first_raw(self.args.as_deref())
+    }
+}
+
+/// The first of raw JSON values, `null` when there is none.
+pub(crate) fn first_raw<'a>(values: Option<&[&'a RawValue]>) -> &'a str {
+    match values.and_then(<[_]>::first) {
+        Some(value) => value.get(),
+        None => "null",
+    }
+}
+
+/// The compact JSON text of `value` (what `value.to_string()` writes), through the same
+/// serializer as every frame: `Value`'s `Display` would compile a second one into the wasm.
+pub fn json_text(value: &Value) -> String {
+    // Serializing a `Value` into a `String` cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Parses the raw arguments of an ack packet into raw JSON values (client side): a JSON array,
+/// or nothing (empty text).
+pub fn parse_raw_ack_args(args: &str) -> Result<Vec<&RawValue>, ProtocolError> {
+    if args.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(args)
+        .map_err(|e| ProtocolError::MalformedAck(format!("{e}: {}", excerpt(args))))
 }
 
 /// Parses the raw arguments of an ack packet: a JSON array, or nothing (empty text).

@@ -33,4 +33,4 @@ pub use event::EventData;
 pub use handshake::{Handshake, HandshakeQuery};
 pub use packet::Packet;
 pub use push::PushEvent;
-pub use sails::{Method, Request, Response};
+pub use sails::{Headers, Method, Request, Response};

@@ -29,12 +29,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+
+use serde::de::{DeserializeOwned, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
-use crate::event::EventData;
+use crate::event::{json_text, EventData, RawEvent};
 use crate::packet::{excerpt, Packet};
 use crate::query::encode_component;
 use crate::rest::ErrorBody;
@@ -137,23 +139,41 @@ fn check_list(
     }
 }
 
-/// Lenient timestamps: an integer, a float, or a numeric string (milliseconds); missing or
-/// `null` is 0.
+/// Lenient timestamps: an integer, a float, or a numeric string (milliseconds); missing,
+/// `null`, negative or out of range is 0. A visitor, not an untagged enum: serde buffers an
+/// untagged enum's input in its `Content` tree to try each variant.
 fn lenient_millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Millis {
-        Int(u64),
-        Float(f64),
-        Text(String),
+    struct Millis;
+    impl<'de> Visitor<'de> for Millis {
+        type Value = u64;
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("milliseconds as a number or a numeric string")
+        }
+        fn visit_u64<E>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+        fn visit_i64<E>(self, n: i64) -> Result<u64, E> {
+            Ok(u64::try_from(n).unwrap_or(0))
+        }
+        fn visit_f64<E>(self, f: f64) -> Result<u64, E> {
+            Ok(if (0.0..1e18).contains(&f) {
+                f as u64
+            } else {
+                0
+            })
+        }
+        fn visit_str<E>(self, text: &str) -> Result<u64, E> {
+            Ok(text.trim().parse().unwrap_or(0))
+        }
+        fn visit_unit<E>(self) -> Result<u64, E> {
+            Ok(0)
+        }
+        fn visit_none<E>(self) -> Result<u64, E> {
+            Ok(0)
+        }
     }
-    Ok(match Option::<Millis>::deserialize(deserializer)? {
-        None => 0,
-        Some(Millis::Int(n)) => n,
-        Some(Millis::Float(f)) if (0.0..1e18).contains(&f) => f as u64,
-        Some(Millis::Float(_)) => 0,
-        Some(Millis::Text(text)) => text.trim().parse().unwrap_or(0),
-    })
+    // `deserialize_any`: JSON's `null` arrives as a unit, no `Option` wrapper needed.
+    deserializer.deserialize_any(Millis)
 }
 
 /// `null` or absent reads as the default (respoke.js writes `undefined` fields as absent, but
@@ -829,32 +849,49 @@ impl PushEvent {
         Packet::event_raw(None, self.encode())
     }
 
-    /// Reads a pushed event (client side). `Ok(None)` for events that are not push events
-    /// (other names); an error when the name is known but the payload is not its shape.
+    /// Reads a pushed event. `Ok(None)` for events that are not push events (other names); an
+    /// error when the name is known but the payload is not its shape.
     pub fn from_event_data(event: &EventData) -> Result<Option<PushEvent>, ProtocolError> {
-        let payload = event.args.first().cloned().unwrap_or(Value::Null);
-        let bad = |e: serde_json::Error| {
-            ProtocolError::MalformedEvent(format!("{} payload: {e}", excerpt(&event.name)))
-        };
-        Ok(Some(match event.name.as_str() {
-            EVENT_MESSAGE => PushEvent::Message(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_PRESENCE => PushEvent::Presence(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_JOIN => PushEvent::Join(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_LEAVE => PushEvent::Leave(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_PUBSUB => PushEvent::PubSub(serde_json::from_value(payload).map_err(bad)?),
-            EVENT_SIGNAL => PushEvent::Signal(serde_json::from_value(payload).map_err(bad)?),
+        let payload = event.args.first().map(json_text);
+        PushEvent::from_payload(&event.name, payload.as_deref().unwrap_or("null"))
+    }
+
+    /// Like [`PushEvent::from_event_data`] on a packet (client side); `Ok(None)` for packets that
+    /// are not events, or events that are not push events.
+    pub fn from_packet(packet: &Packet) -> Result<Option<PushEvent>, ProtocolError> {
+        match packet {
+            Packet::Event { data, .. } => {
+                let event = RawEvent::parse(data)?;
+                PushEvent::from_payload(&event.name, event.first_arg())
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The event `name` with its first argument's JSON text `payload`, decoded straight from the
+    /// text into the payload's type.
+    pub fn from_payload(name: &str, payload: &str) -> Result<Option<PushEvent>, ProtocolError> {
+        fn decode<'a, T: Deserialize<'a>>(
+            name: &str,
+            payload: &'a str,
+        ) -> Result<T, ProtocolError> {
+            serde_json::from_str(payload).map_err(|e| malformed_payload(name, &e))
+        }
+        Ok(Some(match name {
+            EVENT_MESSAGE => PushEvent::Message(decode(name, payload)?),
+            EVENT_PRESENCE => PushEvent::Presence(decode(name, payload)?),
+            EVENT_JOIN => PushEvent::Join(decode(name, payload)?),
+            EVENT_LEAVE => PushEvent::Leave(decode(name, payload)?),
+            EVENT_PUBSUB => PushEvent::PubSub(decode(name, payload)?),
+            EVENT_SIGNAL => PushEvent::Signal(decode(name, payload)?),
             _ => return Ok(None),
         }))
     }
+}
 
-    /// Like [`PushEvent::from_event_data`] on a packet; `Ok(None)` for packets that are not
-    /// events, or events that are not push events.
-    pub fn from_packet(packet: &Packet) -> Result<Option<PushEvent>, ProtocolError> {
-        match packet.event_data() {
-            Some(event) => PushEvent::from_event_data(&event?),
-            None => Ok(None),
-        }
-    }
+/// Not generic, so the message is built once for every payload type.
+fn malformed_payload(name: &str, error: &serde_json::Error) -> ProtocolError {
+    ProtocolError::MalformedEvent(format!("{} payload: {error}", excerpt(name)))
 }
 
 #[cfg(test)]

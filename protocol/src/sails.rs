@@ -5,14 +5,14 @@
 //! The answer is the ack: `[{"body": {...}, "headers": {...}, "statusCode": 200}]` in the 0.10
 //! shape, or `["<body as JSON text>"]` in the legacy shape.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
-use crate::event::{encode_ack_args, parse_ack_args, EventData};
+use crate::event::{encode_ack_args, json_text, parse_raw_ack_args, EventData};
 use crate::packet::{excerpt, Packet};
 
 /// The HTTP verb of a Sails request; it is also the event name.
@@ -57,6 +57,98 @@ impl fmt::Display for Method {
     }
 }
 
+/// Header names and values, kept sorted by name with each name once (as a `BTreeMap` would),
+/// in a `Vec`: a request carries two or three, and the wasm client then needs no second map
+/// type beside `serde_json`'s (a whole B-tree instantiation). Serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Headers {
+        Headers(Vec::new())
+    }
+
+    /// Sets `name` to `value`, replacing a header of the same (exact) name.
+    pub fn insert(&mut self, name: String, value: String) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(&name)) {
+            Ok(index) => self.0[index].1 = value,
+            Err(index) => self.0.insert(index, (name, value)),
+        }
+    }
+
+    /// The value of `name` (exact name).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let index = self
+            .0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some(&self.0[index].1)
+    }
+
+    /// `(name, value)` in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// How many headers.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The `(name, value)` pairs in name order.
+    pub fn into_vec(self) -> Vec<(String, String)> {
+        self.0
+    }
+}
+
+impl FromIterator<(String, String)> for Headers {
+    /// Later pairs win over earlier ones of the same name, as with a map.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Headers {
+        let mut headers = Headers::new();
+        for (name, value) in pairs {
+            headers.insert(name, value);
+        }
+        headers
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    /// From an object of strings (e.g. the client's `tokenHeaders` option).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Headers, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Headers;
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("an object of header names to strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Headers, A::Error> {
+                let mut headers = Headers::new();
+                while let Some((name, value)) = map.next_entry()? {
+                    headers.insert(name, value);
+                }
+                Ok(headers)
+            }
+        }
+        deserializer.deserialize_map(Pairs)
+    }
+}
+
 /// One Sails request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -67,15 +159,15 @@ pub struct Request {
     /// The request body (`data`, or `params` from older clients); `{}` when absent.
     pub data: Value,
     /// Request headers (`App-Token`, `Respoke-SDK`, ...).
-    pub headers: BTreeMap<String, String>,
+    pub headers: Headers,
 }
 
 /// The JSON envelope, field order as respoke.js writes it.
-#[derive(Serialize)]
+#[derive(serde::Serialize)]
 struct Envelope<'a> {
     url: &'a str,
     data: &'a Value,
-    headers: &'a BTreeMap<String, String>,
+    headers: &'a Headers,
 }
 
 impl Request {
@@ -85,7 +177,7 @@ impl Request {
             method,
             url: url.into(),
             data: Value::Object(Map::new()),
-            headers: BTreeMap::new(),
+            headers: Headers::new(),
         }
     }
 
@@ -163,12 +255,12 @@ impl Request {
                 .map(|(k, v)| {
                     let v = match v {
                         Value::String(s) => s,
-                        other => other.to_string(),
+                        other => json_text(&other),
                     };
                     (k, v)
                 })
                 .collect(),
-            _ => BTreeMap::new(),
+            _ => Headers::new(),
         };
         Ok(Request {
             method,
@@ -189,7 +281,7 @@ impl Request {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 }
 
@@ -220,17 +312,17 @@ pub struct Response {
     /// The body; never `null` on the wire (`{}` instead).
     pub body: Value,
     /// Response headers.
-    pub headers: BTreeMap<String, String>,
+    pub headers: Headers,
     /// The HTTP status. Legacy responses carry none: parsing reports 200, or 500 when
     /// `body.error` is set.
     pub status_code: u16,
 }
 
 /// The 0.10 ack argument, field order as Sails writes it.
-#[derive(Serialize)]
+#[derive(serde::Serialize)]
 struct WireResponse<'a> {
     body: &'a Value,
-    headers: &'a BTreeMap<String, String>,
+    headers: &'a Headers,
     #[serde(rename = "statusCode")]
     status_code: u16,
 }
@@ -244,7 +336,7 @@ impl Response {
             } else {
                 body
             },
-            headers: BTreeMap::new(),
+            headers: Headers::new(),
             status_code,
         }
     }
@@ -271,7 +363,7 @@ impl Response {
         match self.body.get("error")? {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
+            other => Some(json_text(other)),
         }
     }
 
@@ -307,9 +399,15 @@ impl Response {
     /// a numeric `statusCode` is the 0.10 shape; anything else is a legacy body (a JSON string
     /// is parsed; text that is not JSON becomes a string body).
     pub fn parse_ack_args(args: &str) -> Result<Response, ProtocolError> {
-        let args =
-            parse_ack_args(args).map_err(|e| ProtocolError::MalformedResponse(e.to_string()))?;
-        Response::from_ack_values(&args)
+        // Only the first argument counts: it is read straight from its text, the rest skipped.
+        let args = parse_raw_ack_args(args)
+            .map_err(|e| ProtocolError::MalformedResponse(e.to_string()))?;
+        let Some(first) = args.first() else {
+            return Response::from_ack_values(&[]);
+        };
+        let first: Value = serde_json::from_str(first.get())
+            .map_err(|e| ProtocolError::MalformedResponse(e.to_string()))?;
+        Response::from_ack_values(std::slice::from_ref(&first))
     }
 
     /// Like [`Response::parse_ack_args`] on already-decoded arguments.
@@ -329,12 +427,12 @@ impl Response {
                         .map(|(k, v)| {
                             let v = match v {
                                 Value::String(s) => s.clone(),
-                                other => other.to_string(),
+                                other => json_text(other),
                             };
                             (k.clone(), v)
                         })
                         .collect(),
-                    _ => BTreeMap::new(),
+                    _ => Headers::new(),
                 };
                 let mut response = Response::new(status_code, body);
                 response.headers = headers;

@@ -1,7 +1,5 @@
 //! Property tests: codecs round-trip, and decoding arbitrary input never panics.
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use respoke_protocol::event::EventData;
 use respoke_protocol::packet::{decode_payload, encode_payload};
@@ -193,7 +191,7 @@ proptest! {
         headers in prop::collection::btree_map(".{1,8}", ".*", 0..4),
         ack_id in any::<u64>(),
     ) {
-        let request = Request { method, url, data, headers: headers.into_iter().collect::<BTreeMap<_, _>>() };
+        let request = Request { method, url, data, headers: headers.into_iter().collect() };
         let packet = Packet::decode(&request.to_packet(ack_id).encode()).unwrap();
         prop_assert_eq!(packet.id(), Some(ack_id));
         let event = packet.event_data().unwrap().unwrap();

@@ -10,11 +10,11 @@ export function crateOf(name) {
   if (name.startsWith('"') || name.startsWith("custom section")) return "(name section, custom sections)";
   name = name.replace(/^byn\$mgfn-shared\$/, "");
   if (/section headers$/.test(name)) return "(wasm structure: types, imports, exports, tables)";
-  if (/^<(char|str|bool|\[u8\]|[iuf](8|16|32|64|128|size))>::/.test(name)) return "core (fmt, str, num, panics)";
-  if (/^(client_|connect$|debugCounters|listenerCount|__wbindgen|__wbg)/.test(name)) return "wasm-bindgen (+ js-sys, web-sys, futures)";
+  if (/^<(char|str|bool|\[u8\]|[iuf](8|16|32|64|128|size))>::/.test(name)) return "Rust core library (fmt, str, num, panics, drop glue)";
+  if (/^(client_|connect$|debugCounters|listenerCount|__wbindgen|__wbg)/.test(name)) return "wasm-bindgen, js-sys, web-sys";
   if (/^(__multi3|__powidf2|fmax|fmin|memchr|__[a-z0-9]+[23])$/.test(name)) return "compiler builtins (memcpy, memset, ...)";
   if (/^(type|import|export|elem|table|memory|global|code section|wasm magic|header|start)/i.test(name)) return "(wasm structure: types, imports, exports, tables)";
-  if (/shim|^__wbg|^__wbindgen|(^|[^a-z_])wasm_bindgen|^closure|externref/i.test(name)) return "wasm-bindgen (+ js-sys, web-sys, futures)";
+  if (/shim|^__wbg|^__wbindgen|(^|[^a-z_])wasm_bindgen|^closure|externref/i.test(name)) return "wasm-bindgen, js-sys, web-sys";
   let n = name;
   // `<A as B>::f`: charge A's crate, or B's when A is a bare generic or a primitive.
   const cast = n.match(/^<[&*\s]*(?:mut |dyn |const )*([^\s<>]+?)(?:<.*?>)? as (?:[&*\s]*)([A-Za-z_][A-Za-z0-9_]*)/);
@@ -28,27 +28,38 @@ export function crateOf(name) {
   if (n.startsWith("impl ")) n = n.slice(5);
   const m = n.match(/^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?(::|$)/);
   let crate = m ? m[1] : "(other)";
+  // Rows are the crates the client is built on (README, Architecture), Rust's own library, and
+  // what the wasm file itself is made of.
+  const CORE = "Rust core library (fmt, str, num, panics, drop glue)";
+  const ALLOC = "Rust alloc library (String, Vec, collections)";
+  const BINDGEN = "wasm-bindgen, js-sys, web-sys";
+  const FUTURES = "futures-channel (+ futures-util, futures-core)";
+  const BUILTINS = "compiler builtins (memcpy, memset, ...)";
   const aliases = {
-    core: "core (fmt, str, num, panics)", alloc: "alloc (String, Vec, collections)", std: "std",
-    __rustc: "alloc (String, Vec, collections)", __rdl_alloc: "dlmalloc", __rdl_realloc: "dlmalloc",
-    __rdl_dealloc: "dlmalloc", __rust_alloc: "dlmalloc", __rust_realloc: "dlmalloc", __rust_dealloc: "dlmalloc",
-    serde_core: "serde", serde: "serde", serde_derive: "serde", zmij: "serde_json", ryu: "serde_json", itoa: "serde_json",
-    hashbrown: "hashbrown (HashMap)", js_sys: "wasm-bindgen (+ js-sys, web-sys, futures)",
-    web_sys: "wasm-bindgen (+ js-sys, web-sys, futures)", wasm_bindgen: "wasm-bindgen (+ js-sys, web-sys, futures)",
-    wasm_bindgen_futures: "wasm-bindgen (+ js-sys, web-sys, futures)", futures_util: "futures (channel, util)",
-    futures_channel: "futures (channel, util)", futures_core: "futures (channel, util)",
-    gloo_net: "gloo-net (+ gloo-utils)", gloo_utils: "gloo-net (+ gloo-utils)", gloo_timers: "gloo-timers",
+    core: CORE, alloc: ALLOC, std: "Rust std library (thread-locals, panic runtime)",
+    __rustc: ALLOC, __rdl_alloc: "dlmalloc (std's allocator)", __rdl_realloc: "dlmalloc (std's allocator)",
+    __rdl_dealloc: "dlmalloc (std's allocator)", __rust_alloc: "dlmalloc (std's allocator)",
+    __rust_realloc: "dlmalloc (std's allocator)", __rust_dealloc: "dlmalloc (std's allocator)",
+    dlmalloc: "dlmalloc (std's allocator)",
+    serde_core: "serde", serde: "serde", serde_derive: "serde",
+    serde_json: "serde_json", zmij: "serde_json", ryu: "serde_json", itoa: "serde_json",
+    serde_path_to_error: "serde_path_to_error",
+    hashbrown: "hashbrown (serde-wasm-bindgen's key cache)",
+    js_sys: BINDGEN, web_sys: BINDGEN, wasm_bindgen: BINDGEN,
+    wasm_bindgen_futures: "wasm-bindgen-futures",
+    futures_util: FUTURES, futures_channel: FUTURES, futures_core: FUTURES,
+    gloo_net: "gloo-net (+ gloo-utils, http)", gloo_utils: "gloo-net (+ gloo-utils, http)", http: "gloo-net (+ gloo-utils, http)",
+    gloo_timers: "gloo-timers",
     serde_wasm_bindgen: "serde-wasm-bindgen", respoke_client: "respoke-client (ours: core + browser)",
-    respoke_protocol: "respoke-protocol (ours)", thiserror: "thiserror", dlmalloc: "dlmalloc",
-    T: "(generic impls)", str: "core (fmt, str, num, panics)", char: "core (fmt, str, num, panics)",
-    f64: "core (fmt, str, num, panics)", u64: "core (fmt, str, num, panics)", usize: "core (fmt, str, num, panics)",
-    i32: "core (fmt, str, num, panics)", u32: "core (fmt, str, num, panics)", u8: "core (fmt, str, num, panics)",
-    bool: "core (fmt, str, num, panics)", memcpy: "compiler builtins (memcpy, memset, ...)",
-    memset: "compiler builtins (memcpy, memset, ...)", memmove: "compiler builtins (memcpy, memset, ...)",
-    memcmp: "compiler builtins (memcpy, memset, ...)", compiler_builtins: "compiler builtins (memcpy, memset, ...)",
+    respoke_protocol: "respoke-protocol (ours)", thiserror: "thiserror",
+    T: "(generic impls)", str: CORE, char: CORE, f64: CORE, u64: CORE, usize: CORE, i32: CORE, u32: CORE, u8: CORE,
+    bool: CORE, memcpy: BUILTINS, memset: BUILTINS, memmove: BUILTINS, memcmp: BUILTINS, compiler_builtins: BUILTINS,
+    memchr: CORE,
   };
+  // wasm-bindgen-futures 0.4 re-exports its executor and JsFuture from js-sys's `futures` module.
+  if (/^(js_sys(\[[0-9a-f]+\])?::futures|wasm_bindgen_futures)/.test(n)) return "wasm-bindgen-futures";
   if (aliases[crate]) return aliases[crate];
-  if (/^(dlmalloc|malloc|free|realloc)/.test(crate)) return "dlmalloc";
+  if (/^(dlmalloc|malloc|free|realloc)/.test(crate)) return "dlmalloc (std's allocator)";
   if (/^code\[\d+\]$|^func\[?\d+/.test(n)) return "(unnamed functions)";
   return crate;
 }

@@ -2,7 +2,8 @@
 # npm run bench: builds what it needs, runs every benchmark of issue 6, prints a table and
 # writes BENCHMARKS.md. Loopback only; every step is bounded in time and stops by itself.
 #
-#   1. size       release wasm + JS glue, gzip -9, wasm-opt -Oz, per-crate breakdown (twiggy)
+#   1. size       release wasm + JS glue, gzip -9, against issue 11's 100 KiB; binaryen's wasm-opt
+#                 tried; per-crate breakdown (twiggy); serde_json vs JSON.parse (benches/json)
 #   2. herd       10,000 real cores in virtual time vs respoke.js / socket.io-client schedules,
 #                 against the dev server's own admission (load shedding) model
 #   3. browser    connect latency vs hand-written JS, cold start, 1,000 drop/reconnect cycles
@@ -87,9 +88,9 @@ if [[ "${BENCH_SKIP_SETUP:-0}" != 1 ]]; then
   note "setup (scripts/setup.sh)"
   bash scripts/setup.sh >"$OUT/setup.log" 2>&1 || { tail -20 "$OUT/setup.log"; die "setup"; }
 fi
-if ! command -v wasm-opt >/dev/null; then
-  note "apt-get install binaryen (Debian's wasm-opt)"
-  apt-get install -y binaryen >>"$OUT/setup.log" 2>&1 || note "binaryen unavailable: sizes as built only"
+if [[ ! -x node_modules/.bin/wasm-opt ]]; then
+  note "npm ci (binaryen's wasm-opt is a devDependency)"
+  npm ci --no-audit --no-fund >>"$OUT/setup.log" 2>&1 || note "npm ci failed: no wasm-opt figures"
 fi
 if ! command -v twiggy >/dev/null; then
   note "cargo install twiggy (for the size breakdown; ~1 min)"
@@ -100,8 +101,13 @@ fi
 note "cargo build --release (dev server, herd, load generator) into $CARGO_TARGET_DIR"
 timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-herd -p respoke-bench-load ||
   die "cargo build"
-note "wasm-pack build --target web --release -> $OUT/pkg"
-timeout 900 wasm-pack --quiet build --target web --release --out-dir "$OUT/pkg" --no-pack >"$OUT/wasm-pack.log" 2>&1 ||
+note "scripts/build-pkg.sh (wasm-pack build --target web --release, then wasm-opt) -> $OUT/pkg"
+timeout 900 bash scripts/build-pkg.sh --out-dir "$OUT/pkg" --no-pack >"$OUT/wasm-pack.log" 2>&1 ||
+  { tail -30 "$OUT/wasm-pack.log"; die "scripts/build-pkg.sh"; }
+# The same build before wasm-opt (cargo has nothing to do: only wasm-bindgen runs again), for the
+# wasm-opt comparison of the size benchmark.
+note "wasm-pack build --target web --release, no wasm-opt -> $OUT/pkg-wasm-pack"
+timeout 900 wasm-pack --quiet build --target web --release --out-dir "$OUT/pkg-wasm-pack" --no-pack >>"$OUT/wasm-pack.log" 2>&1 ||
   { tail -30 "$OUT/wasm-pack.log"; die "wasm-pack build"; }
 # The release profile strips the name section (as shipped); the per-crate breakdown needs the
 # names, so a second copy is built with them kept. Only the size benchmark reads it.
@@ -112,7 +118,18 @@ CARGO_PROFILE_RELEASE_STRIP=false timeout 900 wasm-pack --quiet build --target w
 
 # -- 1. size -----------------------------------------------------------------------------------
 note "1. size"
-timeout 300 node scripts/bench/size.mjs --pkg "$OUT/pkg" --names-pkg "$OUT/pkg-names" --json "$OUT/size.json" || die "size"
+timeout 600 node scripts/bench/size.mjs --pkg "$OUT/pkg" --wasm-pack-pkg "$OUT/pkg-wasm-pack" --names-pkg "$OUT/pkg-names" \
+  --json "$OUT/size.json" || die "size"
+# Issue 11's JSON question: benches/json built with each decoder alone (their sizes) and with both
+# (timed against each other in headless Chromium).
+note "1b. JSON decode: serde_json vs JSON.parse + serde-wasm-bindgen (benches/json)"
+for variant in text:serde-json parsed:js-parse both:serde-json,js-parse; do
+  timeout 900 wasm-pack --quiet build benches/json --target web --release --out-dir "$OUT/json/${variant%%:*}" \
+    --no-pack -- --no-default-features --features "${variant#*:}" >>"$OUT/wasm-pack-json.log" 2>&1 ||
+    { tail -30 "$OUT/wasm-pack-json.log"; die "wasm-pack build benches/json (${variant%%:*})"; }
+done
+timeout 300 node scripts/bench/json-decode.mjs --dir "$OUT/json" --json "$OUT/json-decode.json" ||
+  note "JSON decode benchmark failed (see above); continuing"
 
 # -- 2. herd -----------------------------------------------------------------------------------
 note "2. reconnect herd (virtual time)"

@@ -1,11 +1,16 @@
-// Size benchmark (npm run bench): gzip -9 of the release wasm, as built and after Debian's
-// `wasm-opt -Oz` (stripped), plus its JS glue; against the 22 KiB budget and respoke.js 1.56
-// bundled and minified in the same run (when tests/compat's packages are installed). With twiggy
-// installed, a per-crate and per-function breakdown of the optimized wasm.
+// Size benchmark (npm run bench, section 1): gzip -9 of the package as scripts/build-pkg.sh
+// ships it (wasm-pack's release build, then binaryen's wasm-opt) plus its JS glue, against issue
+// 11's 100 KiB target; wasm-opt (the npm package `binaryen`, a devDependency) tried with other
+// flag sets on wasm-pack's output; respoke.js 1.56 bundled and minified in the same run (when
+// tests/compat's packages are installed); with twiggy installed, a per-crate and per-function
+// breakdown of the same code with function names kept.
 //
-// node scripts/bench/size.mjs --pkg DIR [--names-pkg DIR] [--json out.json]
+// node scripts/bench/size.mjs --pkg DIR --wasm-pack-pkg DIR [--names-pkg DIR] [--json out.json]
+//   --pkg            the package as shipped (scripts/build-pkg.sh)
+//   --wasm-pack-pkg  the same before wasm-opt (plain wasm-pack build --target web --release)
+//   --names-pkg      the same before wasm-opt, built with CARGO_PROFILE_RELEASE_STRIP=false
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -20,9 +25,10 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const pkg = resolve(arg("pkg", join(root, "pkg")));
-// An unstripped build of the same code, for the per-crate breakdown (names needed).
+const wasmPackPkg = arg("wasm-pack-pkg") ? resolve(arg("wasm-pack-pkg")) : null;
 const namesPkg = arg("names-pkg") ? resolve(arg("names-pkg")) : null;
-const BUDGET = 22 * 1024;
+// Issue 11: the package (wasm + JS glue, gzip -9) at most 100 KiB.
+const TARGET = 100 * 1024;
 
 const gzipBytes = (file) => execFileSync("gzip", ["-9c", file], { maxBuffer: 64 << 20 }).length;
 const sizes = (file) => ({ raw: statSync(file).size, gzip: gzipBytes(file) });
@@ -34,52 +40,88 @@ const have = (tool) => {
     return false;
   }
 };
+// binaryen from node_modules (npm ci), else one on the PATH.
+const wasmOpt = [join(root, "node_modules/.bin/wasm-opt"), "wasm-opt"].find(have);
+
+// The flags scripts/build-pkg.sh ships with (one source of truth: its WASM_OPT_FLAGS).
+const buildPkg = readFileSync(join(root, "scripts/build-pkg.sh"), "utf8");
+const shippedFlags = (buildPkg.match(/WASM_OPT_FLAGS=\(([^)]*)\)/)?.[1] ?? "").split(/\s+/).filter((f) => f.startsWith("-"));
+const isFeature = (f) => f.startsWith("--enable-") || f.startsWith("--disable-");
+const isStrip = (f) => f.startsWith("--strip-");
+const features = shippedFlags.filter(isFeature);
+const strip = shippedFlags.filter(isStrip);
+const optimize = shippedFlags.filter((f) => !isFeature(f) && !isStrip(f));
 
 const work = mkdtempSync(join(tmpdir(), "respoke-size-"));
 try {
   const wasm = join(pkg, "respoke_client_bg.wasm");
   const glue = join(pkg, "respoke_client.js");
-  const result = { pkg, budgetBytes: BUDGET, asBuilt: sizes(wasm), glue: sizes(glue) };
+  const result = { pkg, targetBytes: TARGET, asBuilt: sizes(wasm), glue: sizes(glue) };
+  result.totalGzip = result.asBuilt.gzip + result.glue.gzip;
+  result.overTargetBytes = result.totalGzip - TARGET;
+  result.ratioToTarget = result.totalGzip / TARGET;
 
-  // The name section alone (what `strip` or wasm-opt drop).
-  if (have("wasm-opt")) {
-    result.wasmOptVersion = execFileSync("wasm-opt", ["--version"]).toString().trim();
-    const stripped = join(work, "stripped.wasm");
-    // rustc enables these wasm features by default; a stripped build no longer says so in its
-    // target_features section, and wasm-opt would then reject it as plain MVP.
-    const features = [
-      "--enable-bulk-memory",
-      "--enable-sign-ext",
-      "--enable-nontrapping-float-to-int",
-      "--enable-mutable-globals",
-      "--enable-reference-types",
-      "--enable-multivalue",
+  if (wasmPackPkg) {
+    const before = { wasm: sizes(join(wasmPackPkg, "respoke_client_bg.wasm")), glue: sizes(join(wasmPackPkg, "respoke_client.js")) };
+    result.wasmPack = { ...before, totalGzip: before.wasm.gzip + before.glue.gzip };
+  }
+  if (wasmOpt && wasmPackPkg) {
+    result.wasmOpt = {
+      version: execFileSync(wasmOpt, ["--version"]).toString().trim(),
+      features: features.join(" "),
+      strip: strip.join(" "),
+      shipped: optimize.join(" "),
+      variants: [],
+    };
+    const variants = [
+      { flags: optimize, input: "wasm-pack", shipped: true },
+      { flags: ["-Oz"], input: "wasm-pack" },
+      { flags: ["-Os"], input: "wasm-pack" },
+      { flags: ["-Oz", "--converge"], input: "wasm-pack" },
+      { flags: ["-Oz", "--one-caller-inline-max-function-size=0"], input: "wasm-pack" },
+      { flags: ["-O2", "--one-caller-inline-max-function-size=0"], input: "wasm-pack" },
+      { flags: optimize, input: "unstripped" },
     ];
-    execFileSync("wasm-opt", [...features, "--strip-debug", "--strip-producers", wasm, "-o", stripped]);
-    result.strippedOnly = sizes(stripped);
-    const optimized = join(work, "oz.wasm");
-    execFileSync("wasm-opt", [...features, "-Oz", "--strip-debug", "--strip-producers", wasm, "-o", optimized]);
-    result.optimized = sizes(optimized);
-    // Keep names (-g) for the breakdown; the code is the same as the stripped build's.
-    const named = join(work, "oz-named.wasm");
-    const withNames = namesPkg ? join(namesPkg, "respoke_client_bg.wasm") : wasm;
-    execFileSync("wasm-opt", [...features, "-Oz", "-g", withNames, "-o", named]);
-    if (have("twiggy")) {
-      const { total, rows, top } = attribute(named);
-      const names = rows.find((r) => r.crate.startsWith("(name section"))?.bytes ?? 0;
-      result.breakdown = {
-        of: "wasm-opt -Oz output, bytes before gzip, name section excluded",
-        total: total - names,
-        rows: rows.filter((r) => !r.crate.startsWith("(name section")),
-        top,
-      };
+    for (const [i, variant] of variants.entries()) {
+      if (variant.input === "unstripped" && !namesPkg) continue;
+      const dir = variant.input === "unstripped" ? namesPkg : wasmPackPkg;
+      // Same file name as the package's: gzip stores it in its header.
+      const out = join(work, `opt${i}`, "respoke_client_bg.wasm");
+      mkdirSync(dirname(out));
+      const row = { ...variant, flags: variant.flags.join(" ") };
+      try {
+        execFileSync(wasmOpt, [...features, ...variant.flags, ...strip, join(dir, "respoke_client_bg.wasm"), "-o", out], {
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+      } catch (error) {
+        result.wasmOpt.variants.push({ ...row, error: String(error.stderr ?? error).slice(0, 300) });
+        continue;
+      }
+      const s = sizes(out);
+      const totalGzip = s.gzip + gzipBytes(join(dir, "respoke_client.js"));
+      result.wasmOpt.variants.push({ ...row, raw: s.raw, gzip: s.gzip, totalGzip, deltaTotalGzip: totalGzip - result.wasmPack.totalGzip });
     }
   }
-  // What users get: the release build as wasm-pack writes it (the profile strips names).
-  const shipped = result.asBuilt;
-  result.totalGzip = shipped.gzip + result.glue.gzip;
-  result.overBudgetBytes = result.totalGzip - BUDGET;
-  result.ratioToBudget = result.totalGzip / BUDGET;
+
+  // Per crate: the same code with its function names (wasm-opt with the shipped flags and -g).
+  if (have("twiggy")) {
+    let named = namesPkg ? join(namesPkg, "respoke_client_bg.wasm") : wasm;
+    let of = namesPkg ? "the release build with names kept, before wasm-opt" : "the package as shipped (names stripped: rows unreliable)";
+    if (wasmOpt && namesPkg) {
+      const out = join(work, "named.wasm");
+      execFileSync(wasmOpt, [...features, ...optimize, "-g", named, "-o", out]);
+      named = out;
+      of = `the same code as shipped (release build with names kept, then \`wasm-opt ${optimize.join(" ")} -g\`)`;
+    }
+    const { total, rows, top } = attribute(named);
+    const names = rows.filter((r) => r.crate.startsWith("(name section")).reduce((a, r) => a + r.bytes, 0);
+    result.breakdown = {
+      of: `${of}, bytes before gzip, name section excluded`,
+      total: total - names,
+      rows: rows.filter((r) => !r.crate.startsWith("(name section")),
+      top,
+    };
+  }
 
   // respoke.js 1.56, bundled (with its socket.io-client 0.9) and minified here and now.
   const compat = join(root, "tests/compat");
@@ -109,14 +151,16 @@ try {
 
   const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
   console.log(
-    `size: wasm as built ${kib(result.asBuilt.raw)} raw / ${kib(result.asBuilt.gzip)} gz; ` +
-      (result.optimized ? `wasm-opt -Oz ${kib(result.optimized.raw)} raw / ${kib(result.optimized.gzip)} gz; ` : "") +
-      `JS glue ${kib(result.glue.gzip)} gz; total ${kib(result.totalGzip)} gz vs budget ${kib(BUDGET)} ` +
-      `(x${result.ratioToBudget.toFixed(2)}, ${result.overBudgetBytes > 0 ? `${kib(result.overBudgetBytes)} over` : "within"})` +
+    `size: wasm ${kib(result.asBuilt.raw)} raw / ${kib(result.asBuilt.gzip)} gz + JS glue ${kib(result.glue.gzip)} gz = ` +
+      `${kib(result.totalGzip)} gz vs target ${kib(TARGET)} (${result.overTargetBytes > 0 ? `${kib(result.overTargetBytes)} over` : "within"})` +
+      (result.wasmPack ? `; before wasm-opt ${kib(result.wasmPack.totalGzip)} gz` : "") +
       (result.respokeJs ? `; respoke.js 1.56 min+gz ${kib(result.respokeJs.gzip)} (ours x${result.ratioToRespokeJs.toFixed(2)})` : ""),
   );
+  for (const v of result.wasmOpt?.variants ?? []) {
+    console.log(`  wasm-opt ${v.flags}${v.input === "unstripped" ? " (unstripped input)" : ""}: ${v.gzip ? `${kib(v.totalGzip)} gz with glue` : `failed: ${v.error}`}`);
+  }
   if (result.breakdown) {
-    for (const { crate, bytes } of result.breakdown.rows.slice(0, 12)) {
+    for (const { crate, bytes } of result.breakdown.rows.slice(0, 14)) {
       console.log(`  ${String(bytes).padStart(7)} B  ${((100 * bytes) / result.breakdown.total).toFixed(1).padStart(5)} %  ${crate}`);
     }
   }

@@ -66,17 +66,20 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 /// What `getToken` resolved to: a string, or `{token: string}`.
 pub fn token_from_value(value: JsValue) -> Result<String, TokenCallbackError> {
     #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Answer {
-        Token(String),
-        Object { token: String },
+    struct Answer {
+        token: String,
     }
-    match serde_wasm_bindgen::from_value(value) {
-        Ok(Answer::Token(token) | Answer::Object { token }) => Ok(token),
-        Err(_) => Err(TokenCallbackError::Failed(
-            "getToken must resolve to a string or {token: string}".into(),
-        )),
-    }
+    // Not an untagged enum: serde would buffer the value in its `Content` tree, whose type
+    // errors print floats (and so pull all of `core`'s float formatting into the wasm).
+    let token = match value.as_string() {
+        Some(token) => Some(token),
+        None => serde_wasm_bindgen::from_value::<Answer>(value)
+            .ok()
+            .map(|answer| answer.token),
+    };
+    token.ok_or_else(|| {
+        TokenCallbackError::Failed("getToken must resolve to a string or {token: string}".into())
+    })
 }
 
 /// What `getToken` threw or rejected with. An error named `UnauthorizedError`, with code

@@ -295,10 +295,14 @@ fn event_name(event: &str) -> Result<&'static str, JsValue> {
         .copied()
         .find(|name| *name == event)
         .ok_or_else(|| {
-            let message = format!(
-                "unknown event {event:?}; expected one of {}",
-                EVENT_NAMES.join(", ")
-            );
+            // Pushed one by one: `join` would compile a slice-join routine for this message.
+            let mut message = format!("unknown event {event:?}; expected one of ");
+            for (index, name) in EVENT_NAMES.iter().enumerate() {
+                if index > 0 {
+                    message.push_str(", ");
+                }
+                message.push_str(name);
+            }
             respoke_error("INVALID_ARGUMENT", &message, None)
         })
 }

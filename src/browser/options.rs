@@ -2,8 +2,6 @@
 //! struct. Unknown keys are refused with the nearest known name ("did you mean"), since a
 //! misspelled option (respoke.js's `baseURL`) would otherwise be ignored silently.
 
-use std::collections::BTreeMap;
-
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -11,42 +9,118 @@ use wasm_bindgen::JsCast;
 use super::input::Hooks;
 use super::js::as_function;
 use crate::core::{BackoffConfig, Config, Credentials, TokenSource};
+use respoke_protocol::Headers;
 
 /// Why the options cannot work (code `INVALID_OPTIONS`).
 pub struct OptionsError(pub String);
 
-/// The options object, field for field as `ConnectOptions` in `api.d.ts`.
+/// The options object, field for field as `ConnectOptions` in `api.d.ts`. Each field is read
+/// through a function named after it that puts the option's name into a type error
+/// (`option "tokenTimeoutMs": must be a non-negative number`).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Options {
+    #[serde(default, deserialize_with = "base_url")]
     base_url: Option<String>,
+    #[serde(default, deserialize_with = "token_url")]
     token_url: Option<String>,
+    #[serde(default, deserialize_with = "endpoint_id")]
     endpoint_id: Option<String>,
     #[serde(default = "undefined", with = "serde_wasm_bindgen::preserve")]
     get_token: JsValue,
+    #[serde(default, deserialize_with = "credentials")]
     credentials: Option<CredentialsOption>,
-    token_headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "token_headers")]
+    token_headers: Option<Headers>,
+    #[serde(default, deserialize_with = "backoff")]
     backoff: Option<BackoffOptions>,
+    #[serde(default, deserialize_with = "stable_after_ms")]
     stable_after_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "token_timeout_ms")]
     token_timeout_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "attempt_timeout_ms")]
     attempt_timeout_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "max_retry_after_ms")]
     max_retry_after_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "sdk")]
     sdk: Option<String>,
     #[serde(default = "undefined", with = "serde_wasm_bindgen::preserve")]
     signal: JsValue,
+    #[serde(default, deserialize_with = "pause_when_hidden")]
     pause_when_hidden: Option<bool>,
+    #[serde(default, deserialize_with = "verify_timeout_ms")]
     verify_timeout_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "request_timeout_ms")]
     request_timeout_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "queue_size")]
     queue_size: Option<Millis>,
+    #[serde(default, deserialize_with = "queue_max_age_ms")]
     queue_max_age_ms: Option<Millis>,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BackoffOptions {
+    #[serde(default, deserialize_with = "initial_delay_ms")]
     initial_delay_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "max_delay_ms")]
     max_delay_ms: Option<Millis>,
+    #[serde(default, deserialize_with = "multiplier")]
     multiplier: Option<f64>,
+}
+
+/// One `deserialize_with` function per option: `T::deserialize`, with the option's JS name put
+/// in front of a type error. (serde_path_to_error did this for the whole struct, at the cost of
+/// a second, path-tracking instantiation of every visitor.)
+macro_rules! named_options {
+    ($($function:ident => $name:literal,)*) => {$(
+        fn $function<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+            T::deserialize(d).map_err(|error| named($name, error))
+        }
+    )*};
+}
+
+named_options! {
+    base_url => "baseUrl",
+    token_url => "tokenUrl",
+    endpoint_id => "endpointId",
+    credentials => "credentials",
+    token_headers => "tokenHeaders",
+    backoff => "backoff",
+    stable_after_ms => "stableAfterMs",
+    token_timeout_ms => "tokenTimeoutMs",
+    attempt_timeout_ms => "attemptTimeoutMs",
+    max_retry_after_ms => "maxRetryAfterMs",
+    sdk => "sdk",
+    pause_when_hidden => "pauseWhenHidden",
+    verify_timeout_ms => "verifyTimeoutMs",
+    request_timeout_ms => "requestTimeoutMs",
+    queue_size => "queueSize",
+    queue_max_age_ms => "queueMaxAgeMs",
+    initial_delay_ms => "backoff.initialDelayMs",
+    max_delay_ms => "backoff.maxDelayMs",
+    multiplier => "backoff.multiplier",
+}
+
+/// `option "<name>": <error>`; an error already named by a nested option (`backoff.*`) is kept.
+fn named<E: de::Error>(name: &str, error: E) -> E {
+    let message = error_message(&error);
+    if message.starts_with(OPTION_PREFIX) {
+        return error;
+    }
+    E::custom(format_args!("{OPTION_PREFIX}{name}\": {message}"))
+}
+
+const OPTION_PREFIX: &str = "option \"";
+
+/// The text of a serde-wasm-bindgen error: its `Display` is `String(error)`, which puts the JS
+/// `Error: ` in front of the message.
+fn error_message(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    match text.strip_prefix("Error: ") {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -87,12 +161,8 @@ pub fn parse(options: JsValue) -> Result<(Config, Hooks), OptionsError> {
     if backoff.is_object() {
         check_keys::<BackoffOptions>(&backoff, "backoff.")?;
     }
-    let deserializer = serde_wasm_bindgen::Deserializer::from(options);
-    let options: Options = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.into_inner().to_string();
-        OptionsError(format!("option \"{path}\": {message}"))
-    })?;
+    let options: Options = serde_wasm_bindgen::from_value(options)
+        .map_err(|error| OptionsError(error_message(&error)))?;
     options.into_config()
 }
 
@@ -111,7 +181,7 @@ impl Options {
             (Some(_), _) => TokenSource::Callback,
             (None, Some(url)) => TokenSource::Url {
                 url,
-                headers: self.token_headers.unwrap_or_default().into_iter().collect(),
+                headers: self.token_headers.unwrap_or_default().into_vec(),
                 credentials: match self.credentials {
                     None | Some(CredentialsOption::Include) => Credentials::Include,
                     Some(CredentialsOption::SameOrigin) => Credentials::SameOrigin,

@@ -3,15 +3,14 @@
 
 use std::collections::VecDeque;
 
+use respoke_protocol::event::json_text;
 use respoke_protocol::handshake::{Handshake, HandshakeQuery};
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request, Response};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
-use std::collections::BTreeSet;
-
-use respoke_protocol::push::{publish_path, PushEvent, SendMessage, EVENT_JOIN};
+use respoke_protocol::push::{publish_path, PushEvent, EVENT_JOIN};
 
 use super::backoff::Rng;
 use super::calls::{Call, CallError, CallId, Calls, Effect, InFlight};
@@ -518,9 +517,9 @@ pub struct Machine {
     /// The presence the app set (`{type, show?, status?}`), restored after every connect.
     presence: Option<Value>,
     /// Groups joined, restored after every connect.
-    joined: BTreeSet<String>,
+    joined: NameSet,
     /// Endpoints whose presence the app observes, restored after every connect.
-    observed: BTreeSet<String>,
+    observed: NameSet,
 }
 
 impl Machine {
@@ -546,8 +545,8 @@ impl Machine {
             not_before: None,
             calls: Calls::default(),
             presence: None,
-            joined: BTreeSet::new(),
-            observed: BTreeSet::new(),
+            joined: NameSet::default(),
+            observed: NameSet::default(),
         }
     }
 
@@ -886,7 +885,8 @@ impl Machine {
 
     /// `post /v1/messages`: a 1:1 text message to every connection of `to`.
     pub fn send_message(&mut self, now: Instant, to: &str, message: &str) -> CallId {
-        let data = serde_json::to_value(SendMessage::new(to, message)).unwrap_or(Value::Null);
+        // `SendMessage::new(to, message)` as JSON (no option set); `tests/core_calls.rs` pins it.
+        let data = object([("to", to.into()), ("message", message.into())]);
         self.submit(now, Method::Post, "/v1/messages".into(), data, Effect::None)
     }
 
@@ -894,7 +894,7 @@ impl Machine {
     /// `{type, show?, status?}`); remembered and restored after every reconnect.
     pub fn set_presence(&mut self, now: Instant, presence: Value) -> CallId {
         let presence = match presence {
-            Value::String(kind) => json!({ "type": kind }),
+            Value::String(kind) => object([("type", Value::String(kind))]),
             Value::Object(map) if map.get("type").is_some_and(Value::is_string) => {
                 Value::Object(map)
             }
@@ -904,13 +904,13 @@ impl Machine {
             }
         };
         self.presence = Some(presence.clone());
-        let data = json!({ "presence": presence });
+        let data = object([("presence", presence)]);
         self.submit(now, Method::Post, "/v1/presence".into(), data, Effect::None)
     }
 
     /// `post /v1/groups/`: joins `group`; rejoined after every reconnect once it succeeded.
     pub fn join(&mut self, now: Instant, group: &str) -> CallId {
-        let data = json!({ "groups": [group] });
+        let data = object([("groups", strings([group]))]);
         let effect = Effect::Joined(vec![group.to_owned()]);
         self.submit(now, Method::Post, "/v1/groups/".into(), data, effect)
     }
@@ -918,7 +918,7 @@ impl Machine {
     /// `delete /v1/groups/`: leaves `group` (and stops rejoining it).
     pub fn leave(&mut self, now: Instant, group: &str) -> CallId {
         self.joined.remove(group);
-        let data = json!({ "groups": [group] });
+        let data = object([("groups", strings([group]))]);
         self.submit(
             now,
             Method::Delete,
@@ -930,15 +930,15 @@ impl Machine {
 
     /// `post /v1/channels/<group>/publish/`: a message to every member of `group`.
     pub fn publish(&mut self, now: Instant, group: &str, message: &str) -> CallId {
-        let data = json!({ "message": message, "push": false });
+        let data = object([("message", message.into()), ("push", false.into())]);
         self.submit(now, Method::Post, publish_path(group), data, Effect::None)
     }
 
     /// `post /v1/presenceobservers`: receive `presence` events of these endpoints; restored
     /// after every reconnect.
     pub fn observe_presence(&mut self, now: Instant, endpoint_ids: &[String]) -> CallId {
-        self.observed.extend(endpoint_ids.iter().cloned());
-        let data = json!({ "endpointList": endpoint_ids });
+        self.observed.extend(endpoint_ids);
+        let data = object([("endpointList", strings(endpoint_ids))]);
         let url = "/v1/presenceobservers".into();
         self.submit(now, Method::Post, url, data, Effect::None)
     }
@@ -1031,7 +1031,7 @@ impl Machine {
             Err(error) => Err(CallError::new("REQUEST_FAILED", error.to_string())),
         };
         if let (Ok(_), Effect::Joined(groups)) = (&result, &flight.call.effect) {
-            self.joined.extend(groups.iter().cloned());
+            self.joined.extend(groups);
         }
         self.settle(&flight.call, result);
         self.arm_calls_timer();
@@ -1103,20 +1103,18 @@ impl Machine {
         let presence = self
             .presence
             .clone()
-            .unwrap_or_else(|| json!({ "type": "unavailable" }));
+            .unwrap_or_else(|| object([("type", "unavailable".into())]));
         let mut restore = vec![(
             Method::Post,
             "/v1/presence".to_owned(),
-            json!({ "presence": presence }),
+            object([("presence", presence)]),
         )];
         if !self.joined.is_empty() {
-            let groups: Vec<&String> = self.joined.iter().collect();
-            let data = json!({ "groups": groups });
+            let data = object([("groups", strings(&self.joined.0))]);
             restore.push((Method::Post, "/v1/groups/".to_owned(), data));
         }
         if !self.observed.is_empty() {
-            let endpoints: Vec<&String> = self.observed.iter().collect();
-            let data = json!({ "endpointList": endpoints });
+            let data = object([("endpointList", strings(&self.observed.0))]);
             restore.push((Method::Post, "/v1/presenceobservers".to_owned(), data));
         }
         for (method, url, data) in restore {
@@ -1396,14 +1394,14 @@ impl Machine {
                     vec![("Content-Type".to_owned(), "application/json".to_owned())];
                 all_headers.extend(headers.iter().cloned());
                 let body = match &self.config.endpoint_id {
-                    Some(endpoint_id) => json!({ "endpointId": endpoint_id }),
-                    None => json!({}),
+                    Some(endpoint_id) => object([("endpointId", endpoint_id.as_str().into())]),
+                    None => object([]),
                 };
                 let request = HttpRequest {
                     method: HttpMethod::Post,
                     url: url.clone(),
                     headers: all_headers,
-                    body: Some(body.to_string()),
+                    body: Some(json_text(&body)),
                     credentials: *credentials,
                     keepalive: false,
                 };
@@ -1435,7 +1433,7 @@ impl Machine {
             method: HttpMethod::Post,
             url: format!("{}/v1/session-tokens", self.config.base_url),
             headers: self.respoke_headers(),
-            body: Some(json!({ "tokenId": token.expose() }).to_string()),
+            body: Some(json_text(&object([("tokenId", token.expose().into())]))),
             credentials: Credentials::Omit,
             keepalive: false,
         };
@@ -1520,8 +1518,10 @@ impl Machine {
             return;
         };
         let ack = link.take_ack();
-        let request = Request::new(Method::Post, "/v1/connections")
-            .with_data(json!({ "capabilities": { "iceFinalCandidates": true } }));
+        let request = Request::new(Method::Post, "/v1/connections").with_data(object([(
+            "capabilities",
+            object([("iceFinalCandidates", true.into())]),
+        )]));
         self.send_request(&link, request, ack);
         self.inner = Inner::Connecting(Step::Register { link, ack });
         self.report_state(now, None);
@@ -1840,6 +1840,48 @@ impl Machine {
     }
 }
 
+/// Names (groups, endpoints) kept sorted and unique in a `Vec`, as a `BTreeSet` would keep them:
+/// an app joins a few, and the wasm then carries no B-tree type beside `serde_json`'s map.
+#[derive(Debug, Default)]
+struct NameSet(Vec<String>);
+
+impl NameSet {
+    fn extend<'a>(&mut self, names: impl IntoIterator<Item = &'a String>) {
+        for name in names {
+            if let Err(index) = self.0.binary_search(name) {
+                self.0.insert(index, name.clone());
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Ok(index) = self.0.binary_search_by(|n| n.as_str().cmp(name)) {
+            self.0.remove(index);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A JSON object of `fields`. Built directly: `json!` serializes every value through
+/// `serde_json::to_value`, which compiles a `Value` serializer into the wasm for what is only
+/// a tree of strings.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in fields {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
+/// A JSON array of strings.
+fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Value {
+    let items = items.into_iter();
+    Value::Array(items.map(|item| Value::from(item.as_ref())).collect())
+}
+
 /// Used when a handshake advertises no heartbeat timeout (socket.io 0.9's own default is 60).
 const DEFAULT_HEARTBEAT_TIMEOUT_SECS: u32 = 60;
 
@@ -1867,5 +1909,17 @@ fn token_from_body(body: &str) -> Result<Token, String> {
     match value.get("token").and_then(Value::as_str) {
         Some(token) if !token.trim().is_empty() => Ok(Token::new(token)),
         _ => Err("no \"token\" string in the JSON answer".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use respoke_protocol::push::SendMessage;
+
+    #[test]
+    fn the_message_body_is_send_message_as_serde_writes_it() {
+        let built = super::object([("to", "kirk".into()), ("message", "hi".into())]);
+        let derived = serde_json::to_value(SendMessage::new("kirk", "hi")).unwrap();
+        assert_eq!(built, derived);
     }
 }
