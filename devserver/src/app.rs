@@ -11,13 +11,11 @@
 //! endpointId it wants and is served only if that user is signed in in the same browser.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -32,7 +30,7 @@ use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::opaque;
 use crate::lock;
-use crate::login_gate::LoginGate;
+use crate::login_gate::{LoginGate, Peer};
 use crate::stats::Stats;
 use crate::untrusted::{untrusted_opt, Untrusted};
 
@@ -139,22 +137,6 @@ impl Sessions {
     /// The live session `id`.
     fn get(&self, id: &str, now: Instant) -> Option<&Session> {
         self.by_id.get(id).filter(|s| s.expires > now)
-    }
-}
-
-/// The peer's address, when the request came over a socket.
-struct Peer(Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_canonical()),
-        ))
     }
 }
 

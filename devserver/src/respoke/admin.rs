@@ -34,6 +34,7 @@ use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::guid;
 use crate::lock;
+use crate::login_gate::Peer;
 use crate::respoke::roles::{RoleError, RoleFields};
 use crate::respoke::state::RespokeState;
 
@@ -223,8 +224,12 @@ fn string_field<'a>(
 }
 
 /// `POST /v1/adminsessions {"username", "password"}`: an Admin-Token.
+///
+/// Bounded work, as the app server's login: the throttle and the verification bound
+/// ([`crate::login_gate::LoginGate`]) are passed first (429 with `Retry-After` otherwise), then argon2 runs.
 pub async fn post_admin_sessions(
     State(state): AppState,
+    Peer(peer): Peer,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let mut errors = Map::new();
@@ -234,6 +239,21 @@ pub async fn post_admin_sessions(
         return Err(ApiError::validation(Value::Object(errors)));
     };
     let (username, password) = (username.to_owned(), password.to_owned());
+    let known = state
+        .config
+        .admins
+        .iter()
+        .any(|admin| admin.name == username);
+    let attempt = state
+        .admin_gate
+        .enter(&username, known, peer)
+        .await
+        .map_err(|throttled| {
+            ApiError::too_many_requests(
+                "Too many login attempts; retry after the Retry-After delay.",
+                throttled.retry_after_secs,
+            )
+        })?;
     let worker = state.clone();
     let token = tokio::task::spawn_blocking(move || {
         worker
@@ -248,6 +268,7 @@ pub async fn post_admin_sessions(
         )
     })?
     .ok_or_else(|| ApiError::unauthorized("Invalid username or password."))?;
+    state.admin_gate.succeeded(attempt);
     tracing::info!("admin session opened");
     Ok(Json(json!({"token": token})))
 }

@@ -11,6 +11,7 @@ use crate::admission::{Admission, Refused};
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
 use crate::lock;
+use crate::login_gate::LoginGate;
 use crate::respoke::admin::AdminSessions;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::respoke::outbox::{socket_queue, CloseReason, SocketReceiver};
@@ -186,6 +187,9 @@ pub struct RespokeState {
     pub roles: RoleStore,
     /// Admin-Tokens (`POST /v1/adminsessions`).
     pub admin_sessions: AdminSessions,
+    /// The login throttle and verification bound of `POST /v1/adminsessions` (as the app
+    /// server's `/api/login` has its own).
+    pub admin_gate: LoginGate,
     tokens: Mutex<TokenTable>,
     sessions: Mutex<SessionTable>,
     pending: Mutex<PendingTable>,
@@ -202,6 +206,7 @@ impl RespokeState {
         let state = RespokeState {
             roles: RoleStore::from_config(&config),
             admin_sessions: AdminSessions::default(),
+            admin_gate: LoginGate::new(&settings.limits),
             config,
             settings,
             stats,

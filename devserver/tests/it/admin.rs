@@ -94,6 +94,45 @@ async fn admin_sessions() {
     assert_eq!((status, reply["error"].is_string()), (400, true));
 }
 
+/// Admin logins pass the same throttle and verification bound as the app server's (issue 12,
+/// row 2): a flood of wrong passwords is answered 429 with `Retry-After` once the user's
+/// burst is spent, before any more argon2 work.
+#[tokio::test]
+async fn admin_login_flood_is_throttled() {
+    let h = start_with(fast_settings()).await;
+    let url = format!("{}/v1/adminsessions", h.api);
+    let (mut unauthorized, mut throttled) = (0, 0);
+    for _ in 0..20 {
+        let reply = h
+            .http
+            .post(&url)
+            .json(&json!({"username": DEMO_ADMIN.0, "password": "wrong"}))
+            .send()
+            .await
+            .unwrap();
+        match reply.status().as_u16() {
+            401 => unauthorized += 1,
+            429 => {
+                throttled += 1;
+                let retry_after: u64 = reply.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(retry_after >= 1);
+                let body: Value = reply.json().await.unwrap();
+                assert!(body["error"].is_string(), "{body}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        unauthorized <= 5,
+        "{unauthorized} verifications let through"
+    );
+    assert!(throttled >= 15, "only {throttled} of 20 throttled");
+}
+
 #[tokio::test]
 async fn apps_by_secret_or_admin_token() {
     let h = start_with(fast_settings()).await;
