@@ -16,9 +16,7 @@
 //! whatever it does not hold as the literal text `null`, which counts as absent. Role
 //! documents and what their permissions allow: [`crate::respoke::roles`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -29,21 +27,16 @@ use respoke_protocol::rest::HEADER_APP_SECRET;
 use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 
-use crate::config::{verify_password, AppConfig, Config};
+use crate::config::AppConfig;
 use crate::error::ApiError;
 use crate::http::JsonBody;
-use crate::ids::guid;
-use crate::lock;
 use crate::login_gate::Peer;
 use crate::respoke::roles::{RoleError, RoleFields};
 use crate::respoke::state::RespokeState;
 
 /// The header carrying an admin session's token.
 pub const HEADER_ADMIN_TOKEN: &str = "Admin-Token";
-/// How long an Admin-Token lasts.
-pub const ADMIN_SESSION_TTL: Duration = Duration::from_secs(24 * 3600);
-/// The most live admin sessions; a new one beyond replaces the one closest to its end.
-pub const MAX_ADMIN_SESSIONS: usize = 1000;
+pub use crate::respoke::admin_sessions::{AdminSessions, ADMIN_SESSION_TTL, MAX_ADMIN_SESSIONS};
 /// The longest username or password accepted by `POST /v1/adminsessions`.
 pub const MAX_CREDENTIAL_LEN: usize = 1024;
 
@@ -125,60 +118,6 @@ pub fn caller(state: &RespokeState, headers: &HeaderMap) -> Result<Option<Caller
 fn require(state: &RespokeState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     caller(state, headers)?
         .ok_or_else(|| ApiError::unauthorized("App-Secret or Admin-Token required."))
-}
-
-/// Live admin sessions, and the admins' password hashes (computed on first use).
-#[derive(Debug, Default)]
-pub struct AdminSessions {
-    /// Admin-Token -> when it ends.
-    sessions: Mutex<HashMap<String, Instant>>,
-    /// Admin name -> PHC hash.
-    hashes: OnceLock<HashMap<String, String>>,
-}
-
-impl AdminSessions {
-    /// Checks an admin's password and opens a session; `None` for a wrong name or password.
-    /// CPU-heavy (argon2, and hashing the config's plain passwords the first time): call it
-    /// from a blocking task.
-    pub fn login(&self, config: &Config, username: &str, password: &str) -> Option<String> {
-        let hashes = self.hashes.get_or_init(|| {
-            config.admin_password_hashes().unwrap_or_else(|error| {
-                tracing::error!(%error, "admin passwords unusable; admin login disabled");
-                HashMap::new()
-            })
-        });
-        let Some(hash) = hashes.get(username) else {
-            // As slow as a wrong password, so the time taken does not tell which names exist.
-            if let Some(any) = hashes.values().next() {
-                let _ = verify_password(any, password);
-            }
-            return None;
-        };
-        if !verify_password(hash, password) {
-            return None;
-        }
-        let token = guid();
-        let now = Instant::now();
-        let mut sessions = lock(&self.sessions);
-        sessions.retain(|_, ends| *ends > now);
-        while sessions.len() >= MAX_ADMIN_SESSIONS {
-            let soonest = sessions
-                .iter()
-                .min_by_key(|(_, ends)| **ends)
-                .map(|(token, _)| token.clone());
-            let Some(soonest) = soonest else { break };
-            sessions.remove(&soonest);
-        }
-        sessions.insert(token.clone(), now + ADMIN_SESSION_TTL);
-        Some(token)
-    }
-
-    /// Whether `token` is a live Admin-Token.
-    pub fn is_valid(&self, token: &str) -> bool {
-        lock(&self.sessions)
-            .get(token)
-            .is_some_and(|ends| *ends > Instant::now())
-    }
 }
 
 type AppState = State<Arc<RespokeState>>;
@@ -473,31 +412,5 @@ mod tests {
         }
         headers.insert("Admin-Token", HeaderValue::from_static(" T "));
         assert_eq!(credential_header(&headers, "admin-token"), Some("T"));
-    }
-
-    #[test]
-    fn admin_sessions_log_in_and_stay_bounded() {
-        let config = Config::demo();
-        let sessions = AdminSessions::default();
-        let (name, password) = crate::config::DEMO_ADMIN;
-        assert_eq!(sessions.login(&config, name, "wrong"), None);
-        assert_eq!(sessions.login(&config, "nobody", password), None);
-        let token = sessions.login(&config, name, password).unwrap();
-        assert!(sessions.is_valid(&token));
-        assert!(!sessions.is_valid("nope"));
-        // Fill the table: the oldest session makes room for the newest.
-        {
-            let mut live = lock(&sessions.sessions);
-            for n in 1..MAX_ADMIN_SESSIONS {
-                live.insert(format!("t{n}"), Instant::now() + Duration::from_secs(60));
-            }
-        }
-        let newest = sessions.login(&config, name, password).unwrap();
-        assert_eq!(lock(&sessions.sessions).len(), MAX_ADMIN_SESSIONS);
-        assert!(sessions.is_valid(&newest));
-        assert!(
-            sessions.is_valid(&token),
-            "the 24 h session outlives the 60 s ones"
-        );
     }
 }

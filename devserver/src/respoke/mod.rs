@@ -2,6 +2,7 @@
 //! and Sails over it.
 
 pub mod admin;
+pub mod admin_sessions;
 pub mod hub;
 pub mod outbox;
 pub mod roles;

@@ -12,7 +12,7 @@ use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
 use crate::lock;
 use crate::login_gate::LoginGate;
-use crate::respoke::admin::AdminSessions;
+use crate::respoke::admin_sessions::AdminSessions;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::respoke::outbox::{socket_queue, CloseReason, SocketReceiver};
 use crate::respoke::roles::RoleStore;
