@@ -61,26 +61,30 @@ export class Client {
   reconnect() {
     this.#live().reconnect();
   }
+  /** The inner client's promise-returning method, or a CLOSED rejection after free(). */
+  #promise(call) {
+    return this.#inner === undefined ? Promise.reject(closed()) : call(this.#inner);
+  }
   request(method, url, data) {
-    return this.#inner ? this.#inner.request(method, url, data) : Promise.reject(closed());
+    return this.#promise((inner) => inner.request(method, url, data));
   }
   sendMessage(options) {
-    return this.#inner ? this.#inner.sendMessage(options) : Promise.reject(closed());
+    return this.#promise((inner) => inner.sendMessage(options));
   }
   setPresence(presence) {
-    return this.#inner ? this.#inner.setPresence(presence) : Promise.reject(closed());
+    return this.#promise((inner) => inner.setPresence(presence));
   }
   join(group) {
-    return this.#inner ? this.#inner.join(group) : Promise.reject(closed());
+    return this.#promise((inner) => inner.join(group));
   }
   leave(group) {
-    return this.#inner ? this.#inner.leave(group) : Promise.reject(closed());
+    return this.#promise((inner) => inner.leave(group));
   }
   publish(options) {
-    return this.#inner ? this.#inner.publish(options) : Promise.reject(closed());
+    return this.#promise((inner) => inner.publish(options));
   }
   observePresence(endpointIds) {
-    return this.#inner ? this.#inner.observePresence(endpointIds) : Promise.reject(closed());
+    return this.#promise((inner) => inner.observePresence(endpointIds));
   }
   stats() {
     return this.#live().stats();
@@ -97,9 +101,8 @@ export class Client {
 
   /** The next `connect`; with `signal` (ABORTED) and `timeoutMs` (READY_TIMEOUT). */
   ready({ signal, timeoutMs } = {}) {
-    if (this.#inner === undefined) return Promise.reject(closed());
-    const next = this.#inner.ready();
-    if (signal == null && timeoutMs == null) return next;
+    const next = this.#promise((inner) => inner.ready());
+    if (this.#inner === undefined || (signal == null && timeoutMs == null)) return next;
     return new Promise((resolve, reject) => {
       let timer;
       const onAbort = () =>

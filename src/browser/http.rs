@@ -1,9 +1,10 @@
 //! The core's HTTP commands, performed with gloo-net (the global `fetch`, so in a page and in a
-//! Worker alike). Every request carries the `AbortSignal` of its attempt: dropping gloo-net's
+//! Worker alike) on one `web_sys::Request` built here (gloo-net's builder cannot set
+//! `keepalive`). Every request carries the `AbortSignal` of its attempt: dropping gloo-net's
 //! future does not abort a fetch, the driver's `AbortController` does. The session teardown
 //! that must outlive the page is sent with `keepalive` instead.
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, RequestCredentials};
@@ -25,16 +26,7 @@ extern "C" {
 
 /// Performs `request`; never panics, whatever the network or the server does.
 pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpResponse, HttpError> {
-    let outgoing = if request.keepalive {
-        keepalive_request(&request).map_err(thrown)?
-    } else {
-        let builder = builder(&request, &signal);
-        match &request.body {
-            Some(body) => builder.body(body.as_str()),
-            None => builder.build(),
-        }
-        .map_err(network)?
-    };
+    let outgoing = outgoing(&request, &signal).map_err(thrown)?;
     let response = outgoing.send().await.map_err(network)?;
     let status = response.status();
     let wall_clock_ms = js_sys::Date::now() as u64;
@@ -71,20 +63,10 @@ pub async fn perform(request: HttpRequest, signal: AbortSignal) -> Result<HttpRe
     })
 }
 
-fn builder(request: &HttpRequest, signal: &AbortSignal) -> RequestBuilder {
-    let mut builder = RequestBuilder::new(&request.url)
-        .method(method(request))
-        .credentials(credentials(request.credentials))
-        .abort_signal(Some(signal));
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    builder
-}
-
-/// A `web_sys::Request` with `keepalive`, sent through gloo-net. No signal: nothing aborts a
-/// teardown, and the page it outlives cannot.
-fn keepalive_request(request: &HttpRequest) -> Result<Request, JsValue> {
+/// The `web_sys::Request` for `request`, sent through gloo-net: with the attempt's `signal`,
+/// or, for the teardown that must outlive the page, with `keepalive` and no signal (nothing
+/// aborts a teardown, and the page it outlives cannot).
+fn outgoing(request: &HttpRequest, signal: &AbortSignal) -> Result<Request, JsValue> {
     let headers = web_sys::Headers::new()?;
     for (name, value) in &request.headers {
         headers.append(name, value)?;
@@ -92,33 +74,24 @@ fn keepalive_request(request: &HttpRequest) -> Result<Request, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(request.method.as_str());
     init.set_headers(&headers);
-    init.set_credentials(credentials(request.credentials));
+    init.set_credentials(match request.credentials {
+        Credentials::Include => RequestCredentials::Include,
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Omit => RequestCredentials::Omit,
+    });
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
-    init.unchecked_ref::<KeepaliveInit>().set_keepalive(true);
+    if request.keepalive {
+        init.unchecked_ref::<KeepaliveInit>().set_keepalive(true);
+    } else {
+        init.set_signal(Some(signal));
+    }
     let raw = web_sys::Request::new_with_str_and_init(&request.url, &init)?;
     Ok(Request::from(raw))
 }
 
-fn method(request: &HttpRequest) -> gloo_net::http::Method {
-    use crate::core::HttpMethod;
-    match request.method {
-        HttpMethod::Get => gloo_net::http::Method::GET,
-        HttpMethod::Post => gloo_net::http::Method::POST,
-        HttpMethod::Delete => gloo_net::http::Method::DELETE,
-    }
-}
-
-fn credentials(credentials: Credentials) -> RequestCredentials {
-    match credentials {
-        Credentials::Include => RequestCredentials::Include,
-        Credentials::SameOrigin => RequestCredentials::SameOrigin,
-        Credentials::Omit => RequestCredentials::Omit,
-    }
-}
-
-/// Why a request could not be built (a URL or header the browser refuses).
+/// Why the request could not be built (a URL or header the browser refuses).
 fn thrown(error: JsValue) -> HttpError {
     let message = js_sys::Reflect::get(&error, &"message".into())
         .ok()
@@ -127,8 +100,7 @@ fn thrown(error: JsValue) -> HttpError {
     HttpError::Network(message)
 }
 
-/// What fetch rejected with (a TypeError for network and CORS failures, an AbortError), or
-/// why gloo-net could not build the request.
+/// What fetch rejected with (a TypeError for network and CORS failures, an AbortError).
 fn network(error: gloo_net::Error) -> HttpError {
     HttpError::Network(match error {
         gloo_net::Error::JsError(error) => error.message,

@@ -6,7 +6,7 @@ use futures_channel::oneshot;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-use super::js;
+use super::js::{self, CLOSED_MESSAGE};
 use crate::core::{
     CallError, ConnId, HttpError, HttpResponse, Method, RequestId, TokenCallbackError, Wake,
 };
@@ -56,13 +56,13 @@ impl Settle {
     pub fn closed(self) {
         match self {
             Settle::Js { reject, .. } => {
-                let error = js::respoke_error("CLOSED", "the client was disconnected", None);
+                let error = js::respoke_error("CLOSED", CLOSED_MESSAGE, None);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
             }
             Settle::Rust(sender) => {
                 let _ = sender.send(Err(CallError {
                     code: "CLOSED",
-                    message: "the client was disconnected".into(),
+                    message: CLOSED_MESSAGE.into(),
                     status: None,
                 }));
             }

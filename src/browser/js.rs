@@ -24,6 +24,9 @@ pub const EVENT_NAMES: [&str; 11] = [
     "pubsub",
 ];
 
+/// The message of every `CLOSED` error: the client was disconnected (or freed).
+pub const CLOSED_MESSAGE: &str = "the client was disconnected";
+
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
 ///
 /// The package's JS entry registers its `RespokeError` class ([`register_error_class`]), so
@@ -206,9 +209,8 @@ struct Snapshot {
     endpoint_id: Option<String>,
     connection_id: Option<String>,
     stats: Stats,
-    last_connect: Option<JsValue>,
-    /// The same, for the Rust API.
-    last_connect_event: Option<Event>,
+    /// The `connect` event of the current connection (`ready()` resolves with it).
+    last_connect: Option<Event>,
     /// Why `ready()` rejects now: code, message, HTTP status.
     finished: Option<(&'static str, String, Option<u16>)>,
 }
@@ -284,7 +286,7 @@ impl Shared {
     pub fn connected(&self) -> Option<Event> {
         let snapshot = self.snapshot.borrow();
         match snapshot.state {
-            Some(State::Connected) => snapshot.last_connect_event.clone(),
+            Some(State::Connected) => snapshot.last_connect.clone(),
             _ => None,
         }
     }
@@ -313,7 +315,7 @@ impl Shared {
             };
             if let (Some(State::Connected), Some(event)) = (snapshot.state, &snapshot.last_connect)
             {
-                let _ = resolve.call1(&JsValue::UNDEFINED, event);
+                let _ = resolve.call1(&JsValue::UNDEFINED, &event_to_js(event));
             } else if let Some((code, message, status)) = finished {
                 let error = respoke_error(code, message, *status);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
@@ -345,10 +347,7 @@ impl Shared {
         let value = event_to_js(event);
         match event {
             Event::Connect { .. } => {
-                let mut snapshot = self.snapshot.borrow_mut();
-                snapshot.last_connect = Some(value.clone());
-                snapshot.last_connect_event = Some(event.clone());
-                drop(snapshot);
+                self.snapshot.borrow_mut().last_connect = Some(event.clone());
                 self.settle(|(resolve, _)| resolve, &value);
             }
             Event::Failed {
@@ -407,7 +406,7 @@ impl Shared {
     pub fn close(&self) {
         // The Rust event streams end (after the events already sent to them).
         self.subscribers.borrow_mut().clear();
-        let message = "the client was disconnected".to_owned();
+        let message = CLOSED_MESSAGE.to_owned();
         self.snapshot.borrow_mut().finished = Some(("CLOSED", message.clone(), None));
         self.settle(
             |(_, reject)| reject,

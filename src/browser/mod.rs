@@ -33,9 +33,7 @@ pub struct Client {
 /// Creates a client and starts connecting at once.
 #[wasm_bindgen(skip_typescript)]
 pub fn connect(options: JsValue) -> Result<Client, JsValue> {
-    // A scope without fetch, WebSocket or timers could only retry on a timer that never fires.
-    if let Some(missing) = scope::missing_api() {
-        let message = format!("this global scope has no {missing}: respoke-client cannot run here");
+    if let Some(message) = scope::unsupported() {
         return Err(respoke_error("UNSUPPORTED_ENVIRONMENT", &message, None));
     }
     let (config, hooks) = options::parse(options)
@@ -227,7 +225,7 @@ impl Client {
                 void,
             };
             if self.inputs.unbounded_send(Input::Call(op, settle)).is_err() {
-                let error = respoke_error("CLOSED", "the client was disconnected", None);
+                let error = respoke_error("CLOSED", js::CLOSED_MESSAGE, None);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
             }
         })

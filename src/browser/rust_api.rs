@@ -39,7 +39,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::input::{CallOp, Hooks, Input, Settle};
-use super::js::Shared;
+use super::js::{Shared, CLOSED_MESSAGE};
 use super::scope;
 use crate::core::{CallError, Config, Event, Machine, State, TokenSource};
 
@@ -106,11 +106,8 @@ pub struct Client {
 /// Creates a client and starts connecting at once. `config.token_source` must be
 /// [`TokenSource::Url`] (a custom token function is the JS API's `getToken`).
 pub fn connect(config: Config) -> Result<Client, RespokeError> {
-    if let Some(missing) = scope::missing_api() {
-        return Err(error(
-            "UNSUPPORTED_ENVIRONMENT",
-            format!("this global scope has no {missing}"),
-        ));
+    if let Some(message) = scope::unsupported() {
+        return Err(error("UNSUPPORTED_ENVIRONMENT", message));
     }
     if !matches!(config.token_source, TokenSource::Url { .. }) {
         return Err(error(
@@ -190,7 +187,7 @@ impl Client {
                 _ => {}
             }
         }
-        Err(error("CLOSED", "the client was disconnected"))
+        Err(error("CLOSED", CLOSED_MESSAGE))
     }
 
     async fn call(&self, op: CallOp) -> Result<Value, RespokeError> {
@@ -201,11 +198,11 @@ impl Client {
             .unbounded_send(Input::Call(op, Settle::Rust(sender)))
             .is_err()
         {
-            return Err(error("CLOSED", "the client was disconnected"));
+            return Err(error("CLOSED", CLOSED_MESSAGE));
         }
         match receiver.await {
             Ok(result) => result.map_err(RespokeError::from),
-            Err(_) => Err(error("CLOSED", "the client was disconnected")),
+            Err(_) => Err(error("CLOSED", CLOSED_MESSAGE)),
         }
     }
 

@@ -21,13 +21,17 @@ fn property(target: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The first API the client needs that this scope lacks (`fetch`, `WebSocket`, `setTimeout`),
-/// if any: without them it could only retry on a timer that never fires.
-pub fn missing_api() -> Option<&'static str> {
+/// Why the client cannot run in this scope, if it cannot: it lacks an API it needs (`fetch`,
+/// `WebSocket`, `setTimeout`, `AbortController`), and could only retry on a timer that never
+/// fires. The message of `UNSUPPORTED_ENVIRONMENT`, for the JS and the Rust `connect`.
+pub fn unsupported() -> Option<String> {
     let global = global();
-    ["fetch", "WebSocket", "setTimeout", "AbortController"]
+    let missing = ["fetch", "WebSocket", "setTimeout", "AbortController"]
         .into_iter()
-        .find(|name| !property(&global, name).is_function())
+        .find(|name| !property(&global, name).is_function())?;
+    Some(format!(
+        "this global scope has no {missing}: respoke-client cannot run here"
+    ))
 }
 
 /// Milliseconds on the monotonic clock (`performance.now()`), or the wall clock where a scope
