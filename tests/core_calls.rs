@@ -4,7 +4,7 @@
 
 mod support;
 
-use respoke_client::core::{CallId, Event, Method, State};
+use respoke_client::connection::{CallId, Event, Method, State};
 use respoke_protocol::event::EventData;
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::Request;

@@ -1,7 +1,7 @@
 //! The event objects the app's listeners get (`Event` as serde serializes it, handed to JS
 //! through serde-wasm-bindgen): one per variant, field for field as `src/api.d.ts` declares them.
 
-use respoke_client::core::{CallId, Event, Phase, State, Stats, WaitingFor};
+use respoke_client::connection::{CallId, Event, Phase, State, Stats, WaitingFor};
 use serde_json::{json, Value};
 
 fn shape(event: Event) -> serde_json::Value {

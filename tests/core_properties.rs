@@ -7,7 +7,7 @@
 mod support;
 
 use proptest::prelude::*;
-use respoke_client::core::{Event, HttpError, HttpResponse, State, TokenCallbackError, Wake};
+use respoke_client::connection::{Event, HttpError, HttpResponse, State, TokenCallbackError, Wake};
 use support::*;
 
 #[derive(Debug, Clone)]
@@ -303,7 +303,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                 4 => m.publish(now, "bridge", "all"),
                 _ => m.request(
                     now,
-                    respoke_client::core::Method::Get,
+                    respoke_client::connection::Method::Get,
                     "/v1/x",
                     serde_json::json!({}),
                 ),
@@ -376,7 +376,7 @@ fn check_delays(world: &World, from: usize, retry_after: Option<u64>, blocked: b
     }
 }
 
-fn run(config: respoke_client::core::Config, seed: u64, actions: &[Action]) {
+fn run(config: respoke_client::connection::Config, seed: u64, actions: &[Action]) {
     let mut world = World::new(config, seed);
     world.start();
     // What the harness told the machine: (offline, hidden, suspended).
@@ -467,7 +467,7 @@ proptest! {
     #[test]
     fn backoff_delays_stay_in_their_window(seed in any::<u64>(), failures in 0u32..64) {
         let config = url_config();
-        let mut rng = respoke_client::core::Rng::new(seed);
+        let mut rng = respoke_client::connection::Rng::new(seed);
         let window = config.backoff.window_ms(failures);
         prop_assert!(window <= config.backoff.max_delay_ms);
         prop_assert!(config.backoff.delay_ms(failures, &mut rng) <= window);

@@ -3,7 +3,7 @@
 
 mod support;
 
-use respoke_client::core::{Command, Event, HttpError, Phase, State, TokenCallbackError};
+use respoke_client::connection::{Command, Event, HttpError, Phase, State, TokenCallbackError};
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::Request;
 use support::*;
@@ -355,7 +355,7 @@ fn token_timeout_aborts_the_fetch_and_retries() {
         .any(|(_, c)| matches!(c, Command::Abort { id } if *id == first)));
     // Its late answer changes nothing.
     let before = world.events.len();
-    let late = respoke_client::core::HttpResponse {
+    let late = respoke_client::connection::HttpResponse {
         status: 200,
         retry_after: None,
         body: r#"{"token":"LATE"}"#.into(),

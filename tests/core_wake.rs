@@ -4,7 +4,7 @@
 
 mod support;
 
-use respoke_client::core::{Command, Event, State, WaitingFor, Wake, PROBE_PATH};
+use respoke_client::connection::{Command, Event, State, WaitingFor, Wake, PROBE_PATH};
 use support::*;
 
 fn waiting_for(world: &World) -> Option<WaitingFor> {

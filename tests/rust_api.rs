@@ -7,7 +7,7 @@ mod browser_support;
 
 use browser_support::*;
 use futures_util::StreamExt;
-use respoke_client::core::{Config, Credentials, State, TokenSource};
+use respoke_client::connection::{Config, Credentials, State, TokenSource};
 use respoke_client::rust::{connect, ClientEvent, Method};
 use serde_json::json;
 use wasm_bindgen_test::*;

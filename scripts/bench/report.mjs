@@ -523,7 +523,7 @@ if (herd) {
   }));
   md.push(`## 3. Reconnect herd (virtual time)
 
-\`benches/herd\`: ${num(herd.clients)} instances of the real \`respoke_client::core::Machine\` (default
+\`benches/herd\`: ${num(herd.clients)} instances of the real \`respoke_client::connection::Machine\` (default
 config: full jitter, 1 s doubling to 30 s, Retry-After honoured as a floor plus jitter), connected,
 left up past \`stableAfterMs\`, then every socket closed at the same instant.
 

@@ -19,7 +19,7 @@ use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
 use super::scope;
 use super::socket::Socket;
-use crate::core::{
+use crate::connection::{
     CallError, CallId, Command, Event, HttpError, Instant, Machine, RequestId, State,
     TokenCallbackError,
 };

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, RequestCredentials};
 
-use crate::core::{Credentials, HttpError, HttpRequest, HttpResponse};
+use crate::connection::{Credentials, HttpError, HttpRequest, HttpResponse};
 
 /// Bodies above this are refused: token and session answers are tiny, and a huge error page
 /// must not be held in memory.

@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use super::js::{self, CLOSED_MESSAGE};
-use crate::core::{
+use crate::connection::{
     CallError, ConnId, HttpError, HttpResponse, Method, RequestId, TokenCallbackError, Wake,
 };
 

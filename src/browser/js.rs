@@ -7,7 +7,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::{Event, Machine, State, Stats, TokenCallbackError};
+use crate::connection::{Event, Machine, State, Stats, TokenCallbackError};
 
 /// The names `listen` accepts.
 pub const EVENT_NAMES: [&str; 11] = [

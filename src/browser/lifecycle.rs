@@ -10,7 +10,7 @@ use web_sys::{Document, EventTarget, PageTransitionEvent};
 use super::counters;
 use super::input::Input;
 use super::scope;
-use crate::core::Wake;
+use crate::connection::Wake;
 
 type Listener = (
     EventTarget,

@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Machine, Method, State};
+use crate::connection::{Machine, Method, State};
 use input::{CallOp, Input, Settle};
 use js::{as_function, respoke_error, Shared, EVENT_NAMES};
 

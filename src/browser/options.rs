@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::input::Hooks;
 use super::js::as_function;
-use crate::core::{BackoffConfig, Config, Credentials, TokenSource};
+use crate::connection::{BackoffConfig, Config, Credentials, TokenSource};
 use respoke_protocol::Headers;
 
 /// Why the options cannot work (code `INVALID_OPTIONS`).

@@ -6,7 +6,7 @@
 //! ```no_run
 //! # async fn chat() -> Result<(), respoke_client::rust::RespokeError> {
 //! use futures_util::StreamExt;
-//! use respoke_client::core::{Config, Credentials, TokenSource};
+//! use respoke_client::connection::{Config, Credentials, TokenSource};
 //! use respoke_client::rust::{connect, ClientEvent};
 //!
 //! let mut config = Config::new(TokenSource::Url {
@@ -41,9 +41,9 @@ use serde_json::Value;
 use super::input::{CallOp, Hooks, Input, Settle};
 use super::js::{Shared, CLOSED_MESSAGE};
 use super::scope;
-use crate::core::{CallError, Config, Event, Machine, State, TokenSource};
+use crate::connection::{CallError, Config, Event, Machine, State, TokenSource};
 
-pub use crate::core::Method;
+pub use crate::connection::Method;
 
 /// What the client tells the app: the same events as the JS `listen` API (without the
 /// shell-only `Reply`).

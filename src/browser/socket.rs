@@ -8,7 +8,7 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::counters;
 use super::input::Input;
-use crate::core::ConnId;
+use crate::connection::ConnId;
 
 type Handler<E> = Closure<dyn FnMut(E)>;
 

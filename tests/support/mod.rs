@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use respoke_client::core::{
+use respoke_client::connection::{
     Command, Config, ConnId, Credentials, Event, HttpError, HttpMethod, HttpRequest, HttpResponse,
     Instant, Machine, RequestId, State, TokenCallbackError, TokenSource, Wake,
 };
@@ -87,7 +87,7 @@ pub struct World {
     /// Set by [`World::reconnect`]: the app may restart a failed client.
     restarting: bool,
     /// Requests the app made.
-    pub calls: Vec<respoke_client::core::CallId>,
+    pub calls: Vec<respoke_client::connection::CallId>,
 }
 
 impl World {
@@ -255,8 +255,8 @@ impl World {
     /// Runs an app request and returns its id.
     pub fn step_call(
         &mut self,
-        call: impl FnOnce(&mut Machine, Instant) -> respoke_client::core::CallId,
-    ) -> respoke_client::core::CallId {
+        call: impl FnOnce(&mut Machine, Instant) -> respoke_client::connection::CallId,
+    ) -> respoke_client::connection::CallId {
         let mut id = None;
         self.step(|m, now| id = Some(call(m, now)));
         id.expect("a call id")

@@ -8,7 +8,7 @@
 //! server's `Retry-After` derived from the load (the headline), no `Retry-After`, or a fixed
 //! one. Three clients face it:
 //!
-//! * ours: the real `respoke_client::core::Machine`, one per browser, default config;
+//! * ours: the real `respoke_client::connection::Machine`, one per browser, default config;
 //! * the published schedule of respoke.js 1.56 (2.5 s doubling to 5 min, no jitter);
 //! * the published schedule of socket.io-client 4.8 (1 s x2 to 5 s, +/-50 % before the cap).
 //!
@@ -33,7 +33,7 @@ mod server;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 
-use respoke_client::core::BackoffConfig;
+use respoke_client::connection::BackoffConfig;
 use schedules::Schedule;
 use serde::Serialize;
 use server::{Outcome, Rejection};

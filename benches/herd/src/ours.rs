@@ -1,11 +1,11 @@
-//! Our client: the real `respoke_client::core::Machine`, one per simulated browser, driven by
+//! Our client: the real `respoke_client::connection::Machine`, one per simulated browser, driven by
 //! the same drain rule as the browser shell (after any input, drain commands and events, then
 //! re-arm the one timer).
 
 use std::num::NonZeroU32;
 use std::time::Instant as WallClock;
 
-use respoke_client::core::{
+use respoke_client::connection::{
     BackoffConfig, Command, Config, ConnId, Credentials, Event, HttpMethod, HttpResponse, Instant,
     Machine, RequestId, State, TokenSource,
 };
@@ -225,7 +225,7 @@ pub fn run(
         queue: Queue::new(),
         server: Server::new(capacity, rejection),
     };
-    let mut spread = respoke_client::core::Rng::new(seed ^ 0x5eed);
+    let mut spread = respoke_client::connection::Rng::new(seed ^ 0x5eed);
     for index in 0..clients {
         world.clients.push(Client {
             machine: Machine::new(

@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 use std::time::Instant as WallClock;
 
-use respoke_client::core::Rng;
+use respoke_client::connection::Rng;
 
 use crate::queue::Queue;
 use crate::server::{Outcome, Rejection, Server, ONE_WAY_MS, RTT_MS};

@@ -7,7 +7,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn start_chat(base_url: String, token_url: String) -> Result<(), wasm_bindgen::JsValue> {
     use futures_util::StreamExt;
-    use respoke_client::core::{Config, Credentials, TokenSource};
+    use respoke_client::connection::{Config, Credentials, TokenSource};
     use respoke_client::rust::{connect, ClientEvent};
 
     let mut config = Config::new(TokenSource::Url {
@@ -32,5 +32,5 @@ pub async fn start_chat(base_url: String, token_url: String) -> Result<(), wasm_
 
 /// The sans-IO core is usable natively too (e.g. from an app's own tests).
 pub fn default_base_url() -> &'static str {
-    respoke_client::core::DEFAULT_BASE_URL
+    respoke_client::connection::DEFAULT_BASE_URL
 }
