@@ -48,9 +48,11 @@ fn replies(world: &World, id: CallId) -> Vec<Result<Value, (String, Option<u16>)
         .events
         .iter()
         .filter_map(|(_, event)| match event {
-            Event::Reply { id: reply, result } if *reply == id => {
-                Some(result.clone().map_err(|e| (e.code.to_owned(), e.status)))
-            }
+            Event::Reply { id: reply, result } if *reply == id => Some(
+                result
+                    .clone()
+                    .map_err(|e| (e.code.as_str().to_owned(), e.status)),
+            ),
             _ => None,
         })
         .collect()
@@ -67,7 +69,11 @@ fn error_code(world: &World, id: CallId) -> String {
 fn request_is_answered_through_its_ack() {
     let mut world = connected(1);
     let from = frames(&world);
-    let id = world.step_call(|m, now| m.request(now, Method::Get, "/v1/endpoints/kirk", json!({})));
+    let id = world.step_call(AppCall::Request {
+        method: Method::Get,
+        url: "/v1/endpoints/kirk".into(),
+        data: json!({}),
+    });
     let sent = sent_requests(&world, from);
     assert_eq!(sent.len(), 1);
     let (ack_id, request) = &sent[0];
@@ -84,7 +90,10 @@ fn request_is_answered_through_its_ack() {
 fn error_answers_reject_with_status() {
     let mut world = connected(2);
     let from = frames(&world);
-    let id = world.step_call(|m, now| m.send_message(now, "", "hi"));
+    let id = world.step_call(AppCall::SendMessage {
+        to: "".into(),
+        message: "hi".into(),
+    });
     let (ack_id, request) = sent_requests(&world, from).remove(0);
     assert_eq!(request.url, "/v1/messages");
     assert_eq!(request.data, json!({"to": "", "message": "hi"}));
@@ -104,7 +113,11 @@ fn error_answers_reject_with_status() {
 fn unanswered_request_times_out_and_a_late_ack_is_ignored() {
     let mut world = connected(3);
     let from = frames(&world);
-    let id = world.step_call(|m, now| m.request(now, Method::Post, "/v1/slow", json!({})));
+    let id = world.step_call(AppCall::Request {
+        method: Method::Post,
+        url: "/v1/slow".into(),
+        data: json!({}),
+    });
     let (ack_id, _) = sent_requests(&world, from).remove(0);
     world.advance(9_999);
     assert!(replies(&world, id).is_empty());
@@ -122,7 +135,10 @@ fn unanswered_request_times_out_and_a_late_ack_is_ignored() {
 #[test]
 fn socket_loss_rejects_requests_in_flight_and_does_not_resend_them() {
     let mut world = connected(4);
-    let id = world.step_call(|m, now| m.send_message(now, "kirk", "are you there?"));
+    let id = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "are you there?".into(),
+    });
     world.frame("0::");
     assert_eq!(error_code(&world, id), "DISCONNECTED");
     world.advance_to_deadline();
@@ -140,8 +156,14 @@ fn socket_loss_rejects_requests_in_flight_and_does_not_resend_them() {
 fn requests_made_while_disconnected_wait_and_go_out_in_order_after_connect() {
     let mut world = connected(5);
     world.frame("0::");
-    let first = world.step_call(|m, now| m.send_message(now, "kirk", "one"));
-    let second = world.step_call(|m, now| m.send_message(now, "kirk", "two"));
+    let first = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "one".into(),
+    });
+    let second = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "two".into(),
+    });
     assert!(replies(&world, first).is_empty(), "queued, not rejected");
     world.advance_to_deadline();
     world.connect_fully();
@@ -171,9 +193,18 @@ fn the_queue_is_bounded_in_count_and_age() {
     config.queue_max_age_ms = 5_000;
     let mut world = World::new(config, 6);
     world.start();
-    let a = world.step_call(|m, now| m.send_message(now, "kirk", "a"));
-    let b = world.step_call(|m, now| m.send_message(now, "kirk", "b"));
-    let c = world.step_call(|m, now| m.send_message(now, "kirk", "c"));
+    let a = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "a".into(),
+    });
+    let b = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "b".into(),
+    });
+    let c = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "c".into(),
+    });
     assert_eq!(error_code(&world, c), "QUEUE_FULL");
     world.advance(4_999);
     assert!(replies(&world, a).is_empty());
@@ -188,25 +219,40 @@ fn queue_size_zero_rejects_at_once() {
     config.queue_size = 0;
     let mut world = World::new(config, 7);
     world.start();
-    let id = world.step_call(|m, now| m.send_message(now, "kirk", "now or never"));
+    let id = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "now or never".into(),
+    });
     assert_eq!(error_code(&world, id), "DISCONNECTED");
 }
 
 #[test]
 fn disconnect_and_failure_reject_everything_pending() {
     let mut world = connected(8);
-    let flying = world.step_call(|m, now| m.send_message(now, "kirk", "x"));
-    world.step(|m, now| m.disconnect(now));
+    let flying = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "x".into(),
+    });
+    world.step(Input::Disconnect);
     assert_eq!(error_code(&world, flying), "CLOSED");
-    let late = world.step_call(|m, now| m.send_message(now, "kirk", "y"));
+    let late = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "y".into(),
+    });
     assert_eq!(error_code(&world, late), "CLOSED");
 
     let mut world = World::new(url_config(), 9);
     world.start();
-    let queued = world.step_call(|m, now| m.send_message(now, "kirk", "x"));
+    let queued = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "x".into(),
+    });
     world.respond(Kind::Token, 401, "{}", None);
     assert_eq!(error_code(&world, queued), "FAILED");
-    let after = world.step_call(|m, now| m.send_message(now, "kirk", "y"));
+    let after = world.step_call(AppCall::SendMessage {
+        to: "kirk".into(),
+        message: "y".into(),
+    });
     assert_eq!(error_code(&world, after), "FAILED");
 }
 
@@ -214,14 +260,14 @@ fn disconnect_and_failure_reject_everything_pending() {
 fn presence_groups_and_observers_are_restored_after_every_reconnect() {
     let mut world = connected(10);
     let from = frames(&world);
-    world.step_call(|m, now| m.set_presence(now, json!("available")));
-    world.step_call(|m, now| m.join(now, "bridge"));
-    world.step_call(|m, now| m.join(now, "engineering"));
-    world.step_call(|m, now| m.observe_presence(now, &["kirk@enterprise.com".into()]));
+    world.step_call(AppCall::SetPresence(json!("available")));
+    world.step_call(AppCall::Join("bridge".into()));
+    world.step_call(AppCall::Join("engineering".into()));
+    world.step_call(AppCall::ObservePresence(vec!["kirk@enterprise.com".into()]));
     for (ack_id, _) in sent_requests(&world, from) {
         ack(&mut world, ack_id, 200, json!({}));
     }
-    world.step_call(|m, now| m.leave(now, "engineering"));
+    world.step_call(AppCall::Leave("engineering".into()));
     world.frame("0::");
     world.advance_to_deadline();
     world.connect_fully();
@@ -250,7 +296,7 @@ fn presence_groups_and_observers_are_restored_after_every_reconnect() {
 fn a_join_that_failed_is_not_restored() {
     let mut world = connected(11);
     let from = frames(&world);
-    let id = world.step_call(|m, now| m.join(now, "secret"));
+    let id = world.step_call(AppCall::Join("secret".into()));
     let (ack_id, _) = sent_requests(&world, from).remove(0);
     ack(&mut world, ack_id, 403, json!({"error": "no"}));
     assert_eq!(error_code(&world, id), "REQUEST_FAILED");
@@ -266,7 +312,7 @@ fn a_join_that_failed_is_not_restored() {
 fn invalid_presence_is_rejected_without_traffic() {
     let mut world = connected(12);
     let from = frames(&world);
-    let id = world.step_call(|m, now| m.set_presence(now, json!(42)));
+    let id = world.step_call(AppCall::SetPresence(json!(42)));
     assert_eq!(error_code(&world, id), "INVALID_ARGUMENT");
     assert_eq!(frames(&world), from);
 }
@@ -283,7 +329,7 @@ fn pushed_events_become_typed_events() {
     let names: Vec<&str> = world
         .events
         .iter()
-        .map(|(_, e)| e.name())
+        .map(|(_, e)| event_name(e))
         .filter(|n| !matches!(*n, "state" | "connect"))
         .collect();
     assert_eq!(names, ["message", "presence", "join", "leave", "pubsub"]);
@@ -316,7 +362,7 @@ fn pushed_events_become_typed_events() {
     world.frame(r#"5:::{"name":"message","args":[{"body":"no header"}]}"#);
     match world.last_event("error") {
         Some(Event::Error {
-            code: "PROTOCOL_ERROR",
+            code: Code::ProtocolError,
             retry: true,
             ..
         }) => {}

@@ -1,7 +1,7 @@
 //! The event objects the app's listeners get (`Event` as serde serializes it, handed to JS
 //! through serde-wasm-bindgen): one per variant, field for field as `src/api.d.ts` declares them.
 
-use respoke_client::connection::{CallId, Event, Phase, State, Stats, WaitingFor};
+use respoke_client::connection::{CallId, Code, Event, Phase, State, Stats, WaitingFor};
 use serde_json::{json, Value};
 
 fn shape(event: Event) -> serde_json::Value {
@@ -21,7 +21,7 @@ fn connection_events() {
     );
     let disconnect = Event::Disconnect {
         reason: "socket closed".into(),
-        code: "SOCKET_CLOSED",
+        code: Code::SocketClosed,
         will_reconnect: true,
     };
     assert_eq!(
@@ -32,28 +32,28 @@ fn connection_events() {
     let reconnecting = Event::Reconnecting {
         attempt: 3,
         delay_ms: 1234,
-        cause: "HTTP_503",
+        cause: Code::SessionHttp,
     };
     assert_eq!(
         shape(reconnecting),
-        json!({"type": "reconnecting", "attempt": 3, "delayMs": 1234, "cause": "HTTP_503"})
+        json!({"type": "reconnecting", "attempt": 3, "delayMs": 1234, "cause": "SESSION_HTTP"})
     );
     for (status, expected) in [
         (
             None,
-            json!({"type": "failed", "reason": "log in", "code": "UNAUTHORIZED",
+            json!({"type": "failed", "reason": "log in", "code": "TOKEN_UNAUTHORIZED",
                       "reauthenticate": true}),
         ),
         (
             Some(401),
-            json!({"type": "failed", "reason": "log in", "code": "UNAUTHORIZED",
+            json!({"type": "failed", "reason": "log in", "code": "TOKEN_UNAUTHORIZED",
                            "reauthenticate": true, "status": 401}),
         ),
     ] {
         let failed = Event::Failed {
             reason: "log in".into(),
             status,
-            code: "UNAUTHORIZED",
+            code: Code::TokenUnauthorized,
             reauthenticate: true,
         };
         assert_eq!(shape(failed), expected);
@@ -156,7 +156,7 @@ fn session_events() {
                "timestamp": 5, "message": "engage"})
     );
     let error = Event::Error {
-        code: "LISTENER_ERROR",
+        code: Code::ListenerError,
         message: "a message listener threw".into(),
         status: None,
         retry: true,

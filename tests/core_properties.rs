@@ -7,7 +7,9 @@
 mod support;
 
 use proptest::prelude::*;
-use respoke_client::connection::{Event, HttpError, HttpResponse, State, TokenCallbackError, Wake};
+use respoke_client::connection::{
+    Environment, Event, HttpError, HttpResponse, State, TokenCallbackError,
+};
 use support::*;
 
 #[derive(Debug, Clone)]
@@ -47,7 +49,7 @@ enum Action {
     Reconnect,
     StaleHttp(usize),
     StaleSocket(usize, Frame),
-    Wake(Wake),
+    Wake(Environment),
     /// The app makes a request (0 message, 1 presence, 2 join, 3 leave, 4 publish, 5 raw).
     Call(u8),
     /// The server answers the oldest request in flight (or a random ack id).
@@ -56,16 +58,16 @@ enum Action {
     Sleep(u32),
 }
 
-fn wake() -> impl Strategy<Value = Wake> {
+fn wake() -> impl Strategy<Value = Environment> {
     prop_oneof![
-        Just(Wake::Online),
-        Just(Wake::Offline),
-        Just(Wake::Visible),
-        Just(Wake::Hidden),
-        any::<bool>().prop_map(|persisted| Wake::PageShow { persisted }),
-        any::<bool>().prop_map(|persisted| Wake::PageHide { persisted }),
-        Just(Wake::Freeze),
-        Just(Wake::Resume),
+        Just(Environment::Online),
+        Just(Environment::Offline),
+        Just(Environment::Visible),
+        Just(Environment::Hidden),
+        any::<bool>().prop_map(|persisted| Environment::PageShow { persisted }),
+        any::<bool>().prop_map(|persisted| Environment::PageHide { persisted }),
+        Just(Environment::Freeze),
+        Just(Environment::Resume),
     ]
 }
 
@@ -204,7 +206,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                 Outcome::TooLarge => (Err(HttpError::BodyTooLarge { limit: 65536 }), None),
                 Outcome::Garbage(text) => (response(200, None, text.clone()), None),
             };
-            world.step(|m, now| m.handle_http(now, id, result));
+            world.step(Input::Http { id, result });
             retry_after
         }
         Action::AnswerCallback(token, unauthorized) => {
@@ -222,7 +224,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
         Action::SocketOpen => {
             if let Some(&id) = world.open_sockets.iter().next() {
                 if world.opened.insert(id) {
-                    world.step(|m, now| m.handle_socket_open(now, id));
+                    world.step(Input::SocketOpen { id });
                 }
             }
             None
@@ -231,14 +233,17 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
             if let Some(&id) = world.open_sockets.iter().next() {
                 if world.opened.contains(&id) {
                     let text = frame_text(world, frame);
-                    world.step(|m, now| m.handle_socket_message(now, id, &text));
+                    world.step(Input::SocketMessage {
+                        id,
+                        text: text.clone(),
+                    });
                 }
             }
             None
         }
         Action::SocketClose(code) => {
             if let Some(&id) = world.open_sockets.iter().next() {
-                world.step(|m, now| m.handle_socket_close(now, id, *code));
+                world.step(Input::SocketClose { id, code: *code });
             }
             None
         }
@@ -251,7 +256,7 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
             None
         }
         Action::Disconnect => {
-            world.step(|m, now| m.disconnect(now));
+            world.step(Input::Disconnect);
             None
         }
         Action::Reconnect => {
@@ -280,9 +285,15 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                     body: r#"{"token":"STALE"}"#.into(),
                     wall_clock_ms: 0,
                 };
-                let out = world.step(|m, now| m.handle_http(now, id, Ok(late)));
+                let out = world.step(Input::Http {
+                    id,
+                    result: Ok(late),
+                });
                 assert_eq!(out, (0, 0), "stale HTTP answer produced output");
-                let out = world.step(|m, now| m.handle_token(now, id, Ok("STALE".into())));
+                let out = world.step(Input::Token {
+                    id,
+                    result: Ok("STALE".into()),
+                });
                 assert_eq!(out, (0, 0), "stale getToken answer produced output");
                 assert_eq!(world.machine.state(), state);
             }
@@ -290,23 +301,28 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
         }
         Action::Wake(wake) => {
             let wake = *wake;
-            world.step(|m, now| m.handle_wake(now, wake));
+            world.step(Input::Environment(wake));
             None
         }
         Action::Call(kind) => {
             let kind = *kind;
-            let id = world.step_call(|m, now| match kind {
-                0 => m.send_message(now, "kirk", "hi"),
-                1 => m.set_presence(now, serde_json::json!("available")),
-                2 => m.join(now, "bridge"),
-                3 => m.leave(now, "bridge"),
-                4 => m.publish(now, "bridge", "all"),
-                _ => m.request(
-                    now,
-                    respoke_client::connection::Method::Get,
-                    "/v1/x",
-                    serde_json::json!({}),
-                ),
+            let id = world.step_call(match kind {
+                0 => AppCall::SendMessage {
+                    to: "kirk".into(),
+                    message: "hi".into(),
+                },
+                1 => AppCall::SetPresence(serde_json::json!("available")),
+                2 => AppCall::Join("bridge".into()),
+                3 => AppCall::Leave("bridge".into()),
+                4 => AppCall::Publish {
+                    group: "bridge".into(),
+                    message: "all".into(),
+                },
+                _ => AppCall::Request {
+                    method: respoke_client::connection::Method::Get,
+                    url: "/v1/x".into(),
+                    data: serde_json::json!({}),
+                },
             });
             world.calls.push(id);
             None
@@ -320,7 +336,10 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                     let text = format!(
                         r#"6:::{ack}+[{{"body":{{}},"headers":{{}},"statusCode":{status}}}]"#
                     );
-                    world.step(|m, now| m.handle_socket_message(now, id, &text));
+                    world.step(Input::SocketMessage {
+                        id,
+                        text: text.clone(),
+                    });
                 }
             }
             None
@@ -340,14 +359,14 @@ fn play(world: &mut World, action: &Action) -> Option<u64> {
                 let state = world.machine.state();
                 let text = frame_text(world, frame);
                 assert_eq!(
-                    world.step(|m, now| m.handle_socket_message(now, id, &text)),
+                    world.step(Input::SocketMessage {
+                        id,
+                        text: text.clone()
+                    }),
                     (0, 0)
                 );
-                assert_eq!(
-                    world.step(|m, now| m.handle_socket_close(now, id, 1006)),
-                    (0, 0)
-                );
-                assert_eq!(world.step(|m, now| m.handle_socket_open(now, id)), (0, 0));
+                assert_eq!(world.step(Input::SocketClose { id, code: 1006 }), (0, 0));
+                assert_eq!(world.step(Input::SocketOpen { id }), (0, 0));
                 assert_eq!(world.machine.state(), state);
             }
             None
@@ -370,7 +389,7 @@ fn check_delays(world: &World, from: usize, retry_after: Option<u64>, blocked: b
     }
     if world.machine.state() == State::Waiting && !blocked {
         assert!(
-            world.machine.poll_timeout().is_some(),
+            world.deadline.is_some(),
             "waiting with no timer and nothing to wait for"
         );
     }
@@ -387,13 +406,13 @@ fn run(config: respoke_client::connection::Config, seed: u64, actions: &[Action]
         let blocked_before = page.0 || page.1 || page.2;
         if let Action::Wake(wake) = action {
             match wake {
-                Wake::Offline => page.0 = true,
-                Wake::Online => page.0 = false,
-                Wake::Hidden => page.1 = true,
-                Wake::Visible => page.1 = false,
-                Wake::PageHide { .. } | Wake::Freeze => page.2 = true,
-                Wake::PageShow { persisted: true } | Wake::Resume => page.2 = false,
-                Wake::PageShow { persisted: false } => {}
+                Environment::Offline => page.0 = true,
+                Environment::Online => page.0 = false,
+                Environment::Hidden => page.1 = true,
+                Environment::Visible => page.1 = false,
+                Environment::PageHide { .. } | Environment::Freeze => page.2 = true,
+                Environment::PageShow { persisted: true } | Environment::Resume => page.2 = false,
+                Environment::PageShow { persisted: false } => {}
             }
         }
         let blocked_after = page.0 || page.1 || page.2;
@@ -418,13 +437,13 @@ fn run(config: respoke_client::connection::Config, seed: u64, actions: &[Action]
         let may_idle = state == State::Waiting && blocked_after;
         if matches!(state, State::Connecting | State::Waiting | State::Connected) && !may_idle {
             assert!(
-                world.machine.poll_timeout().is_some(),
+                world.deadline.is_some(),
                 "{state:?} with no timer: it could hang"
             );
         }
     }
     // Closed is closed for good: nothing ever leaves it.
-    world.step(|m, now| m.disconnect(now));
+    world.step(Input::Disconnect);
     assert_eq!(world.machine.state(), State::Closed);
     // Every request the app made settled exactly once, and nothing else settled.
     let mut settled: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
@@ -445,7 +464,7 @@ fn run(config: respoke_client::connection::Config, seed: u64, actions: &[Action]
         "replies for requests never made: {settled:?}"
     );
     for _ in 0..3 {
-        assert_eq!(world.step(|m, now| m.reconnect(now)), (0, 0));
+        assert_eq!(world.step(Input::Reconnect), (0, 0));
         world.advance(60_000);
     }
     assert!(world.open_sockets.is_empty());

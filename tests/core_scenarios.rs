@@ -125,7 +125,7 @@ fn silence_past_the_heartbeat_timeout_reconnects_with_a_new_token() {
     assert_eq!(world.machine.state(), State::Waiting);
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "HEARTBEAT_TIMEOUT",
+            code: Code::HeartbeatTimeout,
             will_reconnect: true,
             ..
         }) => {}
@@ -152,7 +152,7 @@ fn server_drop_reconnects_with_a_fresh_token_after_a_jittered_delay() {
     );
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "SERVER_DISCONNECT",
+            code: Code::ServerDisconnect,
             will_reconnect: true,
             ..
         }) => {}
@@ -188,7 +188,7 @@ fn unauthorized_token_endpoint_fails_for_good() {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(world.machine.poll_timeout(), None);
+        assert_eq!(world.deadline, None);
         world.advance(3_600_000);
         assert_eq!(
             world.token_requests, 1,
@@ -226,7 +226,7 @@ fn retryable_token_errors_back_off_with_growing_windows() {
     match world.last_event("reconnecting") {
         Some(Event::Reconnecting {
             attempt: 9,
-            cause: "TOKEN_HTTP",
+            cause: Code::TokenHttp,
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -244,7 +244,7 @@ fn network_errors_and_garbage_bodies_are_retried() {
     assert_eq!(world.machine.state(), State::Waiting);
     match world.last_event("error") {
         Some(Event::Error {
-            code: "TOKEN_INVALID_RESPONSE",
+            code: Code::TokenInvalidResponse,
             retry: true,
             message,
             ..
@@ -361,7 +361,10 @@ fn token_timeout_aborts_the_fetch_and_retries() {
         body: r#"{"token":"LATE"}"#.into(),
         wall_clock_ms: 0,
     };
-    let (commands, events) = world.step(|m, now| m.handle_http(now, first, Ok(late)));
+    let (commands, events) = world.step(Input::Http {
+        id: first,
+        result: Ok(late),
+    });
     assert_eq!((commands, events), (0, 0));
     assert_eq!(world.events.len(), before);
 }
@@ -379,7 +382,7 @@ fn attempt_timeout_closes_a_socket_that_never_says_hello() {
     assert!(world.open_sockets.is_empty());
     match world.last_event("error") {
         Some(Event::Error {
-            code: "ATTEMPT_TIMEOUT",
+            code: Code::AttemptTimeout,
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -397,11 +400,20 @@ fn stale_socket_callbacks_change_nothing() {
     world.connect_fully();
     let before = world.events.len();
     for input in 0..4 {
-        let (commands, events) = world.step(|m, now| match input {
-            0 => m.handle_socket_close(now, old, 1006),
-            1 => m.handle_socket_message(now, old, "0::"),
-            2 => m.handle_socket_open(now, old),
-            _ => m.handle_socket_message(now, old, "7:::2+0"),
+        let (commands, events) = world.step(match input {
+            0 => Input::SocketClose {
+                id: old,
+                code: 1006,
+            },
+            1 => Input::SocketMessage {
+                id: old,
+                text: "0::".into(),
+            },
+            2 => Input::SocketOpen { id: old },
+            _ => Input::SocketMessage {
+                id: old,
+                text: "7:::2+0".into(),
+            },
         });
         assert_eq!((commands, events), (0, 0));
     }
@@ -415,7 +427,7 @@ fn disconnect_tears_down_and_stops_everything() {
     world.start();
     world.connect_fully();
     let socket = world.socket();
-    world.step(|m, now| m.disconnect(now));
+    world.step(Input::Disconnect);
     assert_eq!(world.machine.state(), State::Closed);
     let frames = &world.sent[&socket];
     let n = frames.len();
@@ -442,15 +454,15 @@ fn disconnect_tears_down_and_stops_everything() {
         .any(|(k, v)| k == "App-Token" && v.starts_with("APP-TOKEN-")));
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "CLIENT_DISCONNECT",
+            code: Code::ClientDisconnect,
             will_reconnect: false,
             ..
         }) => {}
         other => panic!("{other:?}"),
     }
     // Idempotent, and nothing more ever happens.
-    assert_eq!(world.step(|m, now| m.disconnect(now)), (0, 0));
-    assert_eq!(world.step(|m, now| m.reconnect(now)), (0, 0));
+    assert_eq!(world.step(Input::Disconnect), (0, 0));
+    assert_eq!(world.step(Input::Reconnect), (0, 0));
     assert!(!world.advance_to_deadline());
 }
 
@@ -460,7 +472,7 @@ fn disconnect_while_connecting_aborts_and_ends_the_session() {
     world.start();
     world.give_token();
     world.give_session();
-    world.step(|m, now| m.disconnect(now));
+    world.step(Input::Disconnect);
     assert_eq!(world.machine.state(), State::Closed);
     assert!(
         world.pending(Kind::Handshake).is_none(),
@@ -482,7 +494,7 @@ fn reconnect_while_waiting_tries_now_with_fresh_backoff() {
     }
     world.respond(Kind::Token, 500, "", None);
     assert_eq!(world.machine.state(), State::Waiting);
-    world.step(|m, now| m.reconnect(now));
+    world.step(Input::Reconnect);
     assert_eq!(world.machine.state(), State::Connecting);
     world.respond(Kind::Token, 500, "", None);
     assert!(
@@ -531,7 +543,7 @@ fn get_token_callback_paths() {
     assert_eq!(world.machine.state(), State::Waiting);
     match world.last_event("error") {
         Some(Event::Error {
-            code: "TOKEN_REUSED",
+            code: Code::TokenReused,
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -562,7 +574,7 @@ fn register_errors_and_server_errors_retry() {
     assert_eq!(world.machine.state(), State::Waiting);
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "PROTOCOL_ERROR",
+            code: Code::ProtocolError,
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -594,7 +606,7 @@ fn socket_closed_before_open_is_a_failed_attempt() {
     assert_eq!(world.machine.stats().disconnects, 0);
     match world.last_event("error") {
         Some(Event::Error {
-            code: "SOCKET_CLOSED",
+            code: Code::SocketClosed,
             retry: true,
             ..
         }) => {}

@@ -4,7 +4,7 @@
 
 mod support;
 
-use respoke_client::connection::{Command, Event, State, WaitingFor, Wake, PROBE_PATH};
+use respoke_client::connection::{Command, Environment, Event, State, WaitingFor, PROBE_PATH};
 use support::*;
 
 fn waiting_for(world: &World) -> Option<WaitingFor> {
@@ -18,7 +18,7 @@ fn last_delay(world: &World) -> (u64, &'static str) {
     match world.last_event("reconnecting") {
         Some(Event::Reconnecting {
             delay_ms, cause, ..
-        }) => (*delay_ms, cause),
+        }) => (*delay_ms, cause.as_str()),
         other => panic!("{other:?}"),
     }
 }
@@ -40,7 +40,7 @@ fn probe_sent(world: &World) -> bool {
 #[test]
 fn offline_drops_the_socket_and_waits_for_online() {
     let mut world = connected_world(1);
-    world.wake(Wake::Offline);
+    world.wake(Environment::Offline);
     assert_eq!(world.machine.state(), State::Waiting);
     assert!(
         world.open_sockets.is_empty(),
@@ -48,23 +48,19 @@ fn offline_drops_the_socket_and_waits_for_online() {
     );
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "OFFLINE",
+            code: Code::Offline,
             will_reconnect: true,
             ..
         }) => {}
         other => panic!("{other:?}"),
     }
     assert_eq!(waiting_for(&world), Some(WaitingFor::Online));
-    assert_eq!(
-        world.machine.poll_timeout(),
-        None,
-        "no attempts while offline"
-    );
+    assert_eq!(world.deadline, None, "no attempts while offline");
     let requests = world.token_requests;
     world.advance(3_600_000);
     assert_eq!(world.token_requests, requests);
 
-    world.wake(Wake::Online);
+    world.wake(Environment::Online);
     let (delay, cause) = last_delay(&world);
     assert!(delay <= 1_000, "soon after online, with jitter: {delay}");
     assert_eq!(cause, "ONLINE");
@@ -83,11 +79,11 @@ fn offline_while_connecting_abandons_the_attempt() {
     world.start();
     world.give_token();
     assert!(world.pending(Kind::Session).is_some());
-    world.wake(Wake::Offline);
+    world.wake(Environment::Offline);
     assert!(world.pending_http.is_empty(), "the exchange was aborted");
     assert_eq!(world.machine.state(), State::Waiting);
-    assert_eq!(world.machine.poll_timeout(), None);
-    world.wake(Wake::Online);
+    assert_eq!(world.deadline, None);
+    world.wake(Environment::Online);
     world.advance_to_deadline();
     world.connect_fully();
 }
@@ -97,18 +93,18 @@ fn offline_while_waiting_cancels_the_backoff() {
     let mut world = World::new(url_config(), 3);
     world.start();
     world.respond(Kind::Token, 503, "", None);
-    assert!(world.machine.poll_timeout().is_some());
-    world.wake(Wake::Offline);
-    assert_eq!(world.machine.poll_timeout(), None);
+    assert!(world.deadline.is_some());
+    world.wake(Environment::Offline);
+    assert_eq!(world.deadline, None);
     assert_eq!(waiting_for(&world), Some(WaitingFor::Online));
-    world.wake(Wake::Online);
+    world.wake(Environment::Online);
     assert!(last_delay(&world).0 <= 1_000);
 }
 
 #[test]
 fn online_when_already_online_verifies_the_socket() {
     let mut world = connected_world(4);
-    world.wake(Wake::Online);
+    world.wake(Environment::Online);
     assert!(probe_sent(&world));
     world.advance(1_000);
     world.frame("2::");
@@ -123,7 +119,7 @@ fn online_when_already_online_verifies_the_socket() {
 #[test]
 fn hidden_page_defers_attempts_until_shown() {
     let mut world = connected_world(5);
-    world.wake(Wake::Hidden);
+    world.wake(Environment::Hidden);
     assert_eq!(
         world.machine.state(),
         State::Connected,
@@ -134,10 +130,10 @@ fn hidden_page_defers_attempts_until_shown() {
     world.advance_to_deadline();
     assert_eq!(world.machine.state(), State::Waiting);
     assert_eq!(waiting_for(&world), Some(WaitingFor::Visible));
-    assert_eq!(world.machine.poll_timeout(), None);
+    assert_eq!(world.deadline, None);
     world.advance(600_000);
     assert_eq!(world.token_requests, requests, "no attempt while hidden");
-    world.wake(Wake::Visible);
+    world.wake(Environment::Visible);
     let (delay, cause) = last_delay(&world);
     assert!(delay <= 1_000);
     assert_eq!(cause, "VISIBLE");
@@ -152,7 +148,7 @@ fn pause_when_hidden_can_be_turned_off() {
     let mut world = World::new(config, 6);
     world.start();
     world.connect_fully();
-    world.wake(Wake::Hidden);
+    world.wake(Environment::Hidden);
     world.frame("0::");
     world.advance_to_deadline();
     assert_eq!(world.machine.state(), State::Connecting);
@@ -161,10 +157,10 @@ fn pause_when_hidden_can_be_turned_off() {
 #[test]
 fn shown_page_verifies_a_socket_that_may_be_dead() {
     let mut world = connected_world(7);
-    world.wake(Wake::Hidden);
+    world.wake(Environment::Hidden);
     world.advance(20_000);
     world.frame("2::");
-    world.wake(Wake::Visible);
+    world.wake(Environment::Visible);
     assert!(probe_sent(&world), "a probe right away");
     // Silence: the socket is dead without a close event.
     world.advance(4_999);
@@ -173,7 +169,7 @@ fn shown_page_verifies_a_socket_that_may_be_dead() {
     assert_eq!(world.machine.state(), State::Waiting);
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "SOCKET_UNRESPONSIVE",
+            code: Code::SocketUnresponsive,
             will_reconnect: true,
             ..
         }) => {}
@@ -187,7 +183,7 @@ fn shown_page_verifies_a_socket_that_may_be_dead() {
 fn back_forward_cache_leaves_and_returns_cleanly() {
     let mut world = connected_world(8);
     let socket = world.socket();
-    world.wake(Wake::PageHide { persisted: true });
+    world.wake(Environment::PageHide { persisted: true });
     let frames = &world.sent[&socket];
     assert_eq!(
         frames.last().map(String::as_str),
@@ -201,26 +197,22 @@ fn back_forward_cache_leaves_and_returns_cleanly() {
     );
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "PAGE_HIDDEN",
+            code: Code::PageHidden,
             will_reconnect: true,
             ..
         }) => {}
         other => panic!("{other:?}"),
     }
     assert_eq!(waiting_for(&world), Some(WaitingFor::Resume));
-    assert_eq!(
-        world.machine.poll_timeout(),
-        None,
-        "nothing runs in the cache"
-    );
+    assert_eq!(world.deadline, None, "nothing runs in the cache");
     world.advance(3_600_000);
-    world.wake(Wake::PageShow { persisted: false });
+    world.wake(Environment::PageShow { persisted: false });
     assert_eq!(
         world.machine.state(),
         State::Waiting,
         "a fresh page load is not a return"
     );
-    world.wake(Wake::PageShow { persisted: true });
+    world.wake(Environment::PageShow { persisted: true });
     let (delay, cause) = last_delay(&world);
     assert!(delay <= 1_000);
     assert_eq!(cause, "RESUME");
@@ -232,20 +224,20 @@ fn back_forward_cache_leaves_and_returns_cleanly() {
 #[test]
 fn freeze_and_resume() {
     let mut world = connected_world(9);
-    world.wake(Wake::Freeze);
+    world.wake(Environment::Freeze);
     assert!(world.open_sockets.is_empty());
     match world.last_event("disconnect") {
         Some(Event::Disconnect {
-            code: "PAGE_FROZEN",
+            code: Code::PageFrozen,
             ..
         }) => {}
         other => panic!("{other:?}"),
     }
-    world.wake(Wake::Resume);
+    world.wake(Environment::Resume);
     world.advance_to_deadline();
     world.connect_fully();
     // Resume without a freeze (or a duplicate) only verifies.
-    world.wake(Wake::Resume);
+    world.wake(Environment::Resume);
     assert!(probe_sent(&world));
 }
 
@@ -269,11 +261,7 @@ fn ten_minute_clock_jump_cuts_a_long_wait_short() {
     let mut long_wait = 0;
     for _ in 0..30 {
         world.respond(Kind::Token, 500, "", None);
-        long_wait = world
-            .machine
-            .poll_timeout()
-            .unwrap()
-            .millis_since(world.now);
+        long_wait = world.deadline.unwrap().millis_since(world.now);
         if long_wait > 5_000 {
             break;
         }
@@ -281,11 +269,7 @@ fn ten_minute_clock_jump_cuts_a_long_wait_short() {
     }
     assert!(long_wait > 5_000);
     world.sleep_device(600_000);
-    let after = world
-        .machine
-        .poll_timeout()
-        .unwrap()
-        .millis_since(world.now);
+    let after = world.deadline.unwrap().millis_since(world.now);
     assert!(
         after <= 1_000,
         "attempt soon after waking, not in {long_wait} ms: {after}"
@@ -323,8 +307,8 @@ fn retry_after_still_holds_after_a_wake() {
     world.start();
     world.give_token();
     world.respond(Kind::Session, 503, "{}", Some("20"));
-    world.wake(Wake::Offline);
-    world.wake(Wake::Online);
+    world.wake(Environment::Offline);
+    world.wake(Environment::Online);
     let (delay, _) = last_delay(&world);
     assert!(
         delay >= 20_000,
@@ -337,8 +321,8 @@ fn clients_woken_together_spread_out() {
     let delays: Vec<u64> = (0..200)
         .map(|seed| {
             let mut world = connected_world(100 + seed);
-            world.wake(Wake::Offline);
-            world.wake(Wake::Online);
+            world.wake(Environment::Offline);
+            world.wake(Environment::Online);
             last_delay(&world).0
         })
         .collect();
@@ -353,7 +337,7 @@ fn clients_woken_together_spread_out() {
 #[test]
 fn explicit_reconnect_works_even_while_offline() {
     let mut world = connected_world(15);
-    world.wake(Wake::Offline);
+    world.wake(Environment::Offline);
     world.reconnect();
     assert_eq!(world.machine.state(), State::Connecting);
 }
@@ -361,11 +345,11 @@ fn explicit_reconnect_works_even_while_offline() {
 #[test]
 fn start_while_offline_waits() {
     let mut world = World::new(url_config(), 16);
-    world.wake(Wake::Offline);
+    world.wake(Environment::Offline);
     world.start();
     assert_eq!(world.machine.state(), State::Waiting);
     assert_eq!(world.token_requests, 0);
-    world.wake(Wake::Online);
+    world.wake(Environment::Online);
     world.advance_to_deadline();
     assert_eq!(world.machine.state(), State::Connecting);
 }
@@ -373,12 +357,12 @@ fn start_while_offline_waits() {
 #[test]
 fn online_while_hidden_reports_waiting_for_visible() {
     let mut world = connected_world(17);
-    world.wake(Wake::Hidden);
-    world.wake(Wake::Offline);
+    world.wake(Environment::Hidden);
+    world.wake(Environment::Offline);
     assert_eq!(waiting_for(&world), Some(WaitingFor::Online));
-    world.wake(Wake::Online);
+    world.wake(Environment::Online);
     assert_eq!(waiting_for(&world), Some(WaitingFor::Visible));
-    assert_eq!(world.machine.poll_timeout(), None);
-    world.wake(Wake::Visible);
+    assert_eq!(world.deadline, None);
+    world.wake(Environment::Visible);
     assert_eq!(last_delay(&world).1, "VISIBLE");
 }

@@ -7,7 +7,7 @@ mod browser_support;
 
 use browser_support::*;
 use futures_util::StreamExt;
-use respoke_client::connection::{Config, Credentials, State, TokenSource};
+use respoke_client::connection::{Code, Config, Credentials, State, TokenSource};
 use respoke_client::rust::{connect, ClientEvent, Method};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -84,7 +84,7 @@ async fn connect_message_drop_reconnect_disconnect_from_rust() {
         .expect_err("404");
     assert_eq!(
         (missing.code, missing.status),
-        ("REQUEST_FAILED", Some(404))
+        (Code::RequestFailed, Some(404))
     );
 
     // The server drops a: the stream shows the disconnect and the reconnect, with a new tokenId.

@@ -1,6 +1,7 @@
 //! The driver: one task per client that owns the core, the socket, the in-flight requests and
-//! the one timer. JS callbacks only push [`Input`]s into its channel, so a listener that calls
-//! `client.disconnect()` from inside an event borrows nothing twice.
+//! the one timer. JS callbacks only push [`Mail`] into its channel, so a listener that calls
+//! `client.disconnect()` from inside an event borrows nothing twice. It drives the core by its
+//! one contract: `handle_input` (or `call`) with the time, then `drain` into the [`Shell`].
 
 use std::rc::Rc;
 
@@ -14,14 +15,14 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::counters;
 use super::http;
-use super::input::{CallOp, Hooks, Input, Settle};
+use super::input::{Hooks, Mail, Waiter};
 use super::js::{self, Shared};
 use super::lifecycle::Lifecycle;
 use super::scope;
 use super::socket::Socket;
 use crate::connection::{
-    CallError, CallId, Command, Event, HttpError, Instant, Machine, RequestId, State,
-    TokenCallbackError,
+    CallError, CallId, Command, Event, HttpError, Input, Instant, Machine, Now, RequestId, Sink,
+    State, TokenCallbackError,
 };
 
 /// Longest single timer; longer waits re-arm, so a throttled or suspended tab re-checks its
@@ -40,7 +41,12 @@ struct TokenContext {
 
 struct Driver {
     machine: Machine,
-    inputs: UnboundedSender<Input>,
+    shell: Shell,
+}
+
+/// Everything the driver owns besides the core: what performs its commands.
+struct Shell {
+    inputs: UnboundedSender<Mail>,
     shared: Rc<Shared>,
     socket: Option<Socket>,
     requests: Pending<RequestId, AbortController>,
@@ -48,12 +54,15 @@ struct Driver {
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
     _lifecycle: Lifecycle,
-    calls: Pending<CallId, Settle>,
+    waiters: Pending<CallId, Waiter>,
+    /// The events of one drain, dispatched once the snapshot is up to date.
+    events: Vec<Event>,
 }
 
-/// Current time on the monotonic clock the core uses.
-pub fn now() -> Instant {
-    Instant::from_millis(scope::monotonic_ms().max(0.0) as u64)
+/// Current time on both clocks the core uses.
+pub fn now() -> Now {
+    let monotonic = Instant::from_millis(scope::monotonic_ms().max(0.0) as u64);
+    Now::new(monotonic, js_sys::Date::now() as u64)
 }
 
 /// Starts the driver task; it runs until the client is closed.
@@ -61,41 +70,48 @@ pub fn spawn(
     machine: Machine,
     hooks: Hooks,
     shared: Rc<Shared>,
-    inputs: UnboundedSender<Input>,
-    receiver: UnboundedReceiver<Input>,
+    inputs: UnboundedSender<Mail>,
+    receiver: UnboundedReceiver<Mail>,
 ) {
-    let (lifecycle, initial_wakes) = Lifecycle::register(&inputs);
+    let (lifecycle, initial) = Lifecycle::register(&inputs);
     let mut driver = Driver {
         machine,
-        inputs,
-        shared,
-        socket: None,
-        requests: Pending::default(),
-        timer: None,
-        get_token: hooks.get_token,
-        abort_listener: None,
-        _lifecycle: lifecycle,
-        calls: Pending::default(),
+        shell: Shell {
+            inputs,
+            shared,
+            socket: None,
+            requests: Pending::default(),
+            timer: None,
+            get_token: hooks.get_token,
+            abort_listener: None,
+            _lifecycle: lifecycle,
+            waiters: Pending::default(),
+            events: Vec::new(),
+        },
     };
     // The page as it is now (offline, hidden), before the first attempt.
-    for wake in initial_wakes {
-        driver.machine.handle_wake(now(), wake);
+    for change in initial {
+        driver
+            .machine
+            .handle_input(now(), Input::Environment(change));
     }
     counters::DRIVERS.inc();
+    let shell = &mut driver.shell;
     if let Some(signal) = hooks.signal {
+        let disconnect = || Mail::Input(Input::Disconnect);
         if signal.aborted() {
-            let _ = driver.inputs.unbounded_send(Input::Disconnect);
+            let _ = shell.inputs.unbounded_send(disconnect());
         } else {
-            let tx = driver.inputs.clone();
+            let tx = shell.inputs.clone();
             let on_abort: Closure<dyn FnMut()> = Closure::new(move || {
-                let _ = tx.unbounded_send(Input::Disconnect);
+                let _ = tx.unbounded_send(disconnect());
             });
             if signal
                 .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
                 .is_ok()
             {
                 counters::DOM_LISTENERS.inc();
-                driver.abort_listener = Some((signal, on_abort));
+                shell.abort_listener = Some((signal, on_abort));
             }
         }
     }
@@ -103,12 +119,11 @@ pub fn spawn(
 }
 
 impl Driver {
-    async fn run(mut self, mut receiver: UnboundedReceiver<Input>) {
-        self.machine.handle_clock(now(), js_sys::Date::now() as u64);
-        self.machine.start(now());
+    async fn run(mut self, mut receiver: UnboundedReceiver<Mail>) {
+        self.machine.handle_input(now(), Input::Start);
         self.drain();
-        while let Some(input) = receiver.next().await {
-            self.handle(input);
+        while let Some(mail) = receiver.next().await {
+            self.handle(mail);
             if self.machine.state() == State::Closed {
                 break;
             }
@@ -116,89 +131,78 @@ impl Driver {
         // A request made after disconnect() but queued before the driver saw it must settle
         // too (CLOSED): no more sends get in, and whatever is queued is answered.
         receiver.close();
-        while let Ok(input) = receiver.try_recv() {
-            if let Input::Call(_, settle) = input {
-                settle.closed();
+        while let Ok(mail) = receiver.try_recv() {
+            if let Mail::Call(_, waiter) = mail {
+                waiter.reject_closed();
             }
         }
         // Dropping self removes every handler, timer and listener this client registered.
     }
 
-    fn handle(&mut self, input: Input) {
+    fn handle(&mut self, mail: Mail) {
+        // Timers in background tabs fire late and monotonic clocks may stop during sleep: the
+        // core sees both clocks with every input and fires overdue deadlines first.
         let now = now();
-        // Timers in background tabs fire late and monotonic clocks may stop during sleep: on
-        // every input, report the wall clock (sleep detection) and fire overdue deadlines first.
-        self.machine.handle_clock(now, js_sys::Date::now() as u64);
-        self.machine.handle_timeout(now);
-        match input {
-            Input::Disconnect => self.machine.disconnect(now),
-            Input::Reconnect => self.machine.reconnect(now),
-            Input::Http(id, result) => {
-                self.requests.remove(id);
-                self.machine.handle_http(now, id, result);
-            }
-            Input::Token(id, result) => {
-                self.requests.remove(id);
-                self.machine.handle_token(now, id, result);
-            }
-            Input::SocketOpen(id) => self.machine.handle_socket_open(now, id),
-            Input::SocketMessage(id, text) => self.machine.handle_socket_message(now, id, &text),
-            Input::SocketClose(id, code) => self.machine.handle_socket_close(now, id, code),
-            Input::Timer => {
-                if self.timer.take().is_some() {
-                    counters::TIMERS.dec();
+        match mail {
+            Mail::Input(input) => {
+                match &input {
+                    Input::Http { id, .. } | Input::Token { id, .. } => {
+                        self.shell.requests.remove(*id);
+                    }
+                    Input::Timeout if self.shell.timer.take().is_some() => counters::TIMERS.dec(),
+                    _ => {}
                 }
-                self.machine.handle_timeout(now);
+                self.machine.handle_input(now, input);
             }
-            Input::Wake(wake) => self.machine.handle_wake(now, wake),
-            Input::Call(op, settle) => {
-                let m = &mut self.machine;
-                let id = match op {
-                    CallOp::Request(method, url, data) => m.request(now, method, &url, data),
-                    CallOp::SendMessage(to, message) => m.send_message(now, &to, &message),
-                    CallOp::SetPresence(presence) => m.set_presence(now, presence),
-                    CallOp::Join(group) => m.join(now, &group),
-                    CallOp::Leave(group) => m.leave(now, &group),
-                    CallOp::Publish(group, message) => m.publish(now, &group, &message),
-                    CallOp::ObservePresence(ids) => m.observe_presence(now, &ids),
-                };
-                self.calls.insert(id, settle);
+            Mail::Call(call, waiter) => {
+                let id = self.machine.call(now, call);
+                self.shell.waiters.insert(id, waiter);
             }
         }
         self.drain();
     }
 
-    /// The drain rule: perform every command, publish the snapshot, dispatch every event,
-    /// re-arm the timer.
+    /// Performs every command, publishes the snapshot, dispatches every event, re-arms the
+    /// timer.
     fn drain(&mut self) {
-        while let Some(command) = self.machine.poll_command() {
-            self.perform(command);
-        }
-        self.shared.update_snapshot(&self.machine);
-        let mut events = Vec::new();
-        while let Some(event) = self.machine.poll_event() {
-            events.push(event);
-        }
-        for event in events {
+        let deadline = self.machine.drain(&mut self.shell);
+        self.shell.shared.update_snapshot(&self.machine);
+        for event in std::mem::take(&mut self.shell.events) {
             match event {
-                Event::Reply { id, result } => self.settle(id, result),
-                event => self.shared.dispatch(&event),
+                Event::Reply { id, result } => self.shell.deliver_reply(id, result),
+                event => self.shell.shared.dispatch(&event),
             }
         }
-        self.arm_timer();
+        self.shell.arm_timer(deadline);
+    }
+}
+
+impl Sink for Shell {
+    fn command(&mut self, command: Command) {
+        self.perform(command);
     }
 
-    fn settle(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
-        let Some(settle) = self.calls.remove(id) else {
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+impl Shell {
+    fn send(&self, input: Input) {
+        let _ = self.inputs.unbounded_send(Mail::Input(input));
+    }
+
+    fn deliver_reply(&mut self, id: CallId, result: Result<serde_json::Value, CallError>) {
+        let Some(waiter) = self.waiters.remove(id) else {
             return;
         };
-        let (resolve, reject, void) = match settle {
-            Settle::Js {
+        let (resolve, reject, void) = match waiter {
+            Waiter::Js {
                 resolve,
                 reject,
                 void,
             } => (resolve, reject, void),
-            Settle::Rust(sender) => {
+            Waiter::Rust(sender) => {
                 let _ = sender.send(result);
                 return;
             }
@@ -207,23 +211,23 @@ impl Driver {
             Ok(_) if void => resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED),
             Ok(body) => resolve.call1(&JsValue::UNDEFINED, &js::to_js(&body)),
             Err(error) => {
-                let error = js::respoke_error(error.code, &error.message, error.status);
+                let error = js::respoke_error(error.code.as_str(), &error.message, error.status);
                 reject.call1(&JsValue::UNDEFINED, &error)
             }
         };
     }
 
-    fn arm_timer(&mut self) {
+    fn arm_timer(&mut self, deadline: Option<Instant>) {
         if self.timer.take().is_some() {
             counters::TIMERS.dec();
         }
-        let Some(deadline) = self.machine.poll_timeout() else {
+        let Some(deadline) = deadline else {
             return;
         };
-        let delay = deadline.millis_since(now()).min(MAX_TIMER_MS) as u32;
+        let delay = deadline.millis_since(now().monotonic).min(MAX_TIMER_MS) as u32;
         let tx = self.inputs.clone();
         self.timer = Some(Timeout::new(delay, move || {
-            let _ = tx.unbounded_send(Input::Timer);
+            let _ = tx.unbounded_send(Mail::Input(Input::Timeout));
         }));
         counters::TIMERS.inc();
     }
@@ -233,8 +237,10 @@ impl Driver {
             Command::Http { id, request } => {
                 let Ok(controller) = AbortController::new() else {
                     let error = HttpError::Network("AbortController unavailable".into());
-                    let _ = self.inputs.unbounded_send(Input::Http(id, Err(error)));
-                    return;
+                    return self.send(Input::Http {
+                        id,
+                        result: Err(error),
+                    });
                 };
                 let signal = controller.signal();
                 self.requests.insert(id, controller);
@@ -243,7 +249,7 @@ impl Driver {
                 spawn_local(async move {
                     let result = http::perform(request, signal).await;
                     counters::REQUESTS.dec();
-                    let _ = tx.unbounded_send(Input::Http(id, result));
+                    let _ = tx.unbounded_send(Mail::Input(Input::Http { id, result }));
                 });
             }
             Command::GetToken { id, attempt } => self.call_get_token(id, attempt),
@@ -257,9 +263,7 @@ impl Driver {
                 match Socket::open(id, &url, &self.inputs) {
                     Ok(socket) => self.socket = Some(socket),
                     // A URL the browser refuses: report it as a socket that closed at once.
-                    Err(_) => {
-                        let _ = self.inputs.unbounded_send(Input::SocketClose(id, 1006));
-                    }
+                    Err(_) => self.send(Input::SocketClose { id, code: 1006 }),
                 }
             }
             Command::Send { id, text } => {
@@ -277,12 +281,13 @@ impl Driver {
 
     fn call_get_token(&mut self, id: RequestId, attempt: u32) {
         let tx = self.inputs.clone();
-        let fail = |message: String| {
-            let _ = tx.unbounded_send(Input::Token(id, Err(TokenCallbackError::Failed(message))));
+        let answer = move |result: Result<String, TokenCallbackError>| {
+            let _ = tx.unbounded_send(Mail::Input(Input::Token { id, result }));
         };
         let (Some(get_token), Ok(controller)) = (self.get_token.clone(), AbortController::new())
         else {
-            return fail("getToken is not available".into());
+            let message = "getToken is not available".to_owned();
+            return answer(Err(TokenCallbackError::Failed(message)));
         };
         let context = js::to_js(&TokenContext {
             attempt,
@@ -290,26 +295,22 @@ impl Driver {
         });
         let returned = match get_token.call1(&JsValue::UNDEFINED, &context) {
             Ok(value) => value,
-            Err(error) => {
-                let _ = tx.unbounded_send(Input::Token(id, Err(js::token_error(&error))));
-                return;
-            }
+            Err(error) => return answer(Err(js::token_error(&error))),
         };
         self.requests.insert(id, controller);
         counters::REQUESTS.inc();
         spawn_local(async move {
             let settled = JsFuture::from(js_sys::Promise::resolve(&returned)).await;
             counters::REQUESTS.dec();
-            let result = match settled {
+            answer(match settled {
                 Ok(value) => js::token_from_value(value),
                 Err(error) => Err(js::token_error(&error)),
-            };
-            let _ = tx.unbounded_send(Input::Token(id, result));
+            });
         });
     }
 }
 
-impl Drop for Driver {
+impl Drop for Shell {
     fn drop(&mut self) {
         if let Some((signal, listener)) = self.abort_listener.take() {
             let _ = signal

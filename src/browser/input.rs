@@ -1,5 +1,5 @@
-//! What the driver's mailbox carries: every input from JS callbacks, the app's calls and how
-//! their outcome is delivered, and the app-side hooks. Senders (the socket, the lifecycle
+//! What the driver's mailbox carries: every input from JS callbacks, the app's calls and who
+//! waits for their outcome, and the app-side hooks. Senders (the socket, the lifecycle
 //! listeners, the `Client` handles) depend on this file, not on the driver.
 
 use futures_channel::oneshot;
@@ -7,36 +7,19 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use super::js::{self, CLOSED_MESSAGE};
-use crate::connection::{
-    CallError, ConnId, HttpError, HttpResponse, Method, RequestId, TokenCallbackError, Wake,
-};
+use crate::connection::{AppCall, CallError, Code, Input};
 
-/// Everything that can happen to a client.
-pub enum Input {
-    /// The app called `disconnect()` (or aborted its signal).
-    Disconnect,
-    /// The app called `reconnect()`.
-    Reconnect,
-    /// A fetch finished.
-    Http(RequestId, Result<HttpResponse, HttpError>),
-    /// `getToken` settled.
-    Token(RequestId, Result<String, TokenCallbackError>),
-    /// Socket callbacks.
-    SocketOpen(ConnId),
-    /// A text frame.
-    SocketMessage(ConnId, String),
-    /// Closed, with its code.
-    SocketClose(ConnId, u16),
-    /// The timer fired.
-    Timer,
-    /// The network or the page changed.
-    Wake(Wake),
-    /// The app made a request; its promise settles with the core's reply.
-    Call(CallOp, Settle),
+/// What the driver's mailbox carries.
+pub enum Mail {
+    /// Anything that happens to the connection (an answer, a socket callback, the timer, a
+    /// page or network change, the app's `disconnect()`/`reconnect()`).
+    Input(Input),
+    /// The app made a request; its promise (or future) settles with the core's reply.
+    Call(AppCall, Waiter),
 }
 
 /// Who waits for the outcome of one request.
-pub enum Settle {
+pub enum Waiter {
     /// A JS promise.
     Js {
         /// Called with the answer body.
@@ -51,41 +34,23 @@ pub enum Settle {
     Rust(oneshot::Sender<Result<serde_json::Value, CallError>>),
 }
 
-impl Settle {
+impl Waiter {
     /// The request can no longer be made: the client is closed.
-    pub fn closed(self) {
+    pub fn reject_closed(self) {
         match self {
-            Settle::Js { reject, .. } => {
-                let error = js::respoke_error("CLOSED", CLOSED_MESSAGE, None);
+            Waiter::Js { reject, .. } => {
+                let error = js::respoke_error(Code::Closed.as_str(), CLOSED_MESSAGE, None);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
             }
-            Settle::Rust(sender) => {
+            Waiter::Rust(sender) => {
                 let _ = sender.send(Err(CallError {
-                    code: "CLOSED",
+                    code: Code::Closed,
                     message: CLOSED_MESSAGE.into(),
                     status: None,
                 }));
             }
         }
     }
-}
-
-/// What the app asked for.
-pub enum CallOp {
-    /// `request(method, url, data)`.
-    Request(Method, String, serde_json::Value),
-    /// `sendMessage({to, message})`.
-    SendMessage(String, String),
-    /// `setPresence(presence)`.
-    SetPresence(serde_json::Value),
-    /// `join(group)`.
-    Join(String),
-    /// `leave(group)`.
-    Leave(String),
-    /// `publish({group, message})`.
-    Publish(String, String),
-    /// `observePresence(endpointIds)`.
-    ObservePresence(Vec<String>),
 }
 
 /// The client's app-side hooks the driver needs.

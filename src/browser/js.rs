@@ -7,22 +7,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::connection::{Event, Machine, State, Stats, TokenCallbackError};
-
-/// The names `listen` accepts.
-pub const EVENT_NAMES: [&str; 11] = [
-    "connect",
-    "disconnect",
-    "reconnecting",
-    "failed",
-    "state",
-    "error",
-    "message",
-    "presence",
-    "join",
-    "leave",
-    "pubsub",
-];
+use crate::connection::{Code, Event, EventName, Machine, State, Stats, TokenCallbackError};
 
 /// The message of every `CLOSED` error: the client was disconnected (or freed).
 pub const CLOSED_MESSAGE: &str = "the client was disconnected";
@@ -212,7 +197,7 @@ struct Snapshot {
     /// The `connect` event of the current connection (`ready()` resolves with it).
     last_connect: Option<Event>,
     /// Why `ready()` rejects now: code, message, HTTP status.
-    finished: Option<(&'static str, String, Option<u16>)>,
+    finished: Option<(Code, String, Option<u16>)>,
 }
 
 /// What the `Client` handle and the driver share: listeners, a snapshot for the getters, and
@@ -229,12 +214,12 @@ pub struct Shared {
 
 impl Shared {
     /// Adds a listener.
-    pub fn listen(&self, name: &'static str, handler: js_sys::Function) {
+    pub fn listen(&self, name: EventName, handler: js_sys::Function) {
         self.listeners.borrow_mut().push((name, handler));
     }
 
     /// Removes one listener, or all of an event.
-    pub fn ignore(&self, name: &str, handler: Option<&js_sys::Function>) {
+    pub fn ignore(&self, name: EventName, handler: Option<&js_sys::Function>) {
         self.listeners.borrow_mut().retain(|(n, h)| {
             *n != name || handler.is_some_and(|handler| !js_sys::Object::is(h, handler))
         });
@@ -292,7 +277,7 @@ impl Shared {
     }
 
     /// Why `ready()` rejects now, if it does: code, message, HTTP status.
-    pub fn finished(&self) -> Option<(&'static str, String, Option<u16>)> {
+    pub fn finished(&self) -> Option<(Code, String, Option<u16>)> {
         let snapshot = self.snapshot.borrow();
         match snapshot.state {
             Some(State::Failed | State::Closed) => snapshot.finished.clone(),
@@ -317,7 +302,7 @@ impl Shared {
             {
                 let _ = resolve.call1(&JsValue::UNDEFINED, &event_to_js(event));
             } else if let Some((code, message, status)) = finished {
-                let error = respoke_error(code, message, *status);
+                let error = respoke_error(code.as_str(), message, *status);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
             } else {
                 drop(snapshot);
@@ -329,7 +314,7 @@ impl Shared {
     /// A new stream of every event from now on; it ends when the client is closed.
     pub fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<Event> {
         let (sender, receiver) = futures_channel::mpsc::unbounded();
-        let closed = matches!(self.snapshot.borrow().finished, Some(("CLOSED", _, _)));
+        let closed = matches!(self.snapshot.borrow().finished, Some((Code::Closed, _, _)));
         if !closed {
             self.subscribers.borrow_mut().push(sender);
         }
@@ -348,7 +333,7 @@ impl Shared {
         match event {
             Event::Connect { .. } => {
                 self.snapshot.borrow_mut().last_connect = Some(event.clone());
-                self.settle(|(resolve, _)| resolve, &value);
+                self.answer_ready(|(resolve, _)| resolve, &value);
             }
             Event::Failed {
                 code,
@@ -357,9 +342,9 @@ impl Shared {
                 ..
             } => {
                 // Kept for ready() calls made while failed; reconnect() may start again.
-                self.snapshot.borrow_mut().finished = Some((code, reason.clone(), *status));
-                let error = respoke_error(code, reason, *status);
-                self.settle(|(_, reject)| reject, &error);
+                self.snapshot.borrow_mut().finished = Some((*code, reason.clone(), *status));
+                let error = respoke_error(code.as_str(), reason, *status);
+                self.answer_ready(|(_, reject)| reject, &error);
             }
             Event::State {
                 state: State::Closed,
@@ -367,10 +352,12 @@ impl Shared {
             } => self.close(),
             _ => {}
         }
-        self.call_listeners(event.name(), &value);
+        if let Some(name) = event.name() {
+            self.call_listeners(name, &value);
+        }
     }
 
-    fn call_listeners(&self, name: &str, value: &JsValue) {
+    fn call_listeners(&self, name: EventName, value: &JsValue) {
         let handlers: Vec<js_sys::Function> = self
             .listeners
             .borrow()
@@ -383,7 +370,7 @@ impl Shared {
                 let message = get(&thrown, "message")
                     .as_string()
                     .unwrap_or_else(|| "a listener threw".into());
-                if name == "error" {
+                if name == EventName::Error {
                     // Never loop: an error listener that throws goes to the console.
                     web_sys::console::error_2(
                         &"respoke-client: error listener threw".into(),
@@ -391,12 +378,12 @@ impl Shared {
                     );
                 } else {
                     let error = Event::Error {
-                        code: "LISTENER_ERROR",
-                        message: format!("a {name} listener threw: {message}"),
+                        code: Code::ListenerError,
+                        message: format!("a {} listener threw: {message}", name.as_str()),
                         status: None,
                         retry: true,
                     };
-                    self.call_listeners("error", &event_to_js(&error));
+                    self.call_listeners(EventName::Error, &event_to_js(&error));
                 }
             }
         }
@@ -407,14 +394,14 @@ impl Shared {
         // The Rust event streams end (after the events already sent to them).
         self.subscribers.borrow_mut().clear();
         let message = CLOSED_MESSAGE.to_owned();
-        self.snapshot.borrow_mut().finished = Some(("CLOSED", message.clone(), None));
-        self.settle(
+        self.snapshot.borrow_mut().finished = Some((Code::Closed, message.clone(), None));
+        self.answer_ready(
             |(_, reject)| reject,
-            &respoke_error("CLOSED", &message, None),
+            &respoke_error(Code::Closed.as_str(), &message, None),
         );
     }
 
-    fn settle(
+    fn answer_ready(
         &self,
         pick: impl Fn((js_sys::Function, js_sys::Function)) -> js_sys::Function,
         value: &JsValue,
@@ -432,4 +419,4 @@ pub fn as_function(value: &JsValue) -> Option<js_sys::Function> {
 }
 
 /// The app's listeners, by event name.
-type Listeners = RefCell<Vec<(&'static str, js_sys::Function)>>;
+type Listeners = RefCell<Vec<(EventName, js_sys::Function)>>;

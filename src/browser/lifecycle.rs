@@ -1,6 +1,6 @@
 //! Page lifecycle and network listeners, registered once per client and removed when it ends:
 //! `online`/`offline` on the global scope (a Window or a Worker's); in a page only,
-//! `pagehide`/`pageshow` on `window` and `visibilitychange`, `freeze`, `resume` on `document`. Each only pushes a [`Wake`] into the driver's channel.
+//! `pagehide`/`pageshow` on `window` and `visibilitychange`, `freeze`, `resume` on `document`. Each only pushes a [`Environment`] into the driver's channel.
 
 use futures_channel::mpsc::UnboundedSender;
 use wasm_bindgen::prelude::*;
@@ -8,9 +8,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, EventTarget, PageTransitionEvent};
 
 use super::counters;
-use super::input::Input;
+use super::input::Mail;
 use super::scope;
-use crate::connection::Wake;
+use crate::connection::{Environment, Input};
 
 type Listener = (
     EventTarget,
@@ -26,47 +26,51 @@ pub struct Lifecycle {
 impl Lifecycle {
     /// Registers the listeners, and returns the wakes that describe the page right now
     /// (offline, hidden) for the core to know before it starts.
-    pub fn register(inputs: &UnboundedSender<Input>) -> (Lifecycle, Vec<Wake>) {
+    pub fn register(inputs: &UnboundedSender<Mail>) -> (Lifecycle, Vec<Environment>) {
         let mut lifecycle = Lifecycle {
             listeners: Vec::new(),
         };
         let mut initial = Vec::new();
         if !scope::on_line() {
-            initial.push(Wake::Offline);
+            initial.push(Environment::Offline);
         }
         // A Worker has `online`/`offline` on its global scope, and no page lifecycle.
         if let Some(global) = scope::event_target() {
-            lifecycle.add(&global, "online", inputs, |_| Some(Wake::Online));
-            lifecycle.add(&global, "offline", inputs, |_| Some(Wake::Offline));
+            lifecycle.add(&global, "online", inputs, |_| Some(Environment::Online));
+            lifecycle.add(&global, "offline", inputs, |_| Some(Environment::Offline));
         }
         let Some(window) = scope::window() else {
             return (lifecycle, initial);
         };
         let window_target: EventTarget = window.clone().into();
         lifecycle.add(&window_target, "pagehide", inputs, |event| {
-            Some(Wake::PageHide {
+            Some(Environment::PageHide {
                 persisted: persisted(&event),
             })
         });
         lifecycle.add(&window_target, "pageshow", inputs, |event| {
-            Some(Wake::PageShow {
+            Some(Environment::PageShow {
                 persisted: persisted(&event),
             })
         });
         if let Some(document) = window.document() {
             if document.hidden() {
-                initial.push(Wake::Hidden);
+                initial.push(Environment::Hidden);
             }
             let document_target: EventTarget = document.clone().into();
             lifecycle.add(&document_target, "visibilitychange", inputs, move |_| {
                 Some(if document_hidden(&document) {
-                    Wake::Hidden
+                    Environment::Hidden
                 } else {
-                    Wake::Visible
+                    Environment::Visible
                 })
             });
-            lifecycle.add(&document_target, "freeze", inputs, |_| Some(Wake::Freeze));
-            lifecycle.add(&document_target, "resume", inputs, |_| Some(Wake::Resume));
+            lifecycle.add(&document_target, "freeze", inputs, |_| {
+                Some(Environment::Freeze)
+            });
+            lifecycle.add(&document_target, "resume", inputs, |_| {
+                Some(Environment::Resume)
+            });
         }
         (lifecycle, initial)
     }
@@ -75,13 +79,13 @@ impl Lifecycle {
         &mut self,
         target: &EventTarget,
         name: &'static str,
-        inputs: &UnboundedSender<Input>,
-        to_wake: impl Fn(web_sys::Event) -> Option<Wake> + 'static,
+        inputs: &UnboundedSender<Mail>,
+        to_wake: impl Fn(web_sys::Event) -> Option<Environment> + 'static,
     ) {
         let tx = inputs.clone();
         let closure: Closure<dyn FnMut(web_sys::Event)> = Closure::new(move |event| {
             if let Some(wake) = to_wake(event) {
-                let _ = tx.unbounded_send(Input::Wake(wake));
+                let _ = tx.unbounded_send(Mail::Input(Input::Environment(wake)));
             }
         });
         if target

@@ -19,14 +19,14 @@ use wasm_bindgen::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::{Machine, Method, State};
-use input::{CallOp, Input, Settle};
-use js::{as_function, respoke_error, Shared, EVENT_NAMES};
+use crate::connection::{AppCall, Code, EventName, Input, Machine, Method, State};
+use input::{Mail, Waiter};
+use js::{as_function, respoke_error, Shared};
 
 /// A reconnecting Respoke client (see `Client` in `api.d.ts`).
 #[wasm_bindgen(skip_typescript)]
 pub struct Client {
-    inputs: UnboundedSender<Input>,
+    inputs: UnboundedSender<Mail>,
     shared: Rc<Shared>,
 }
 
@@ -34,10 +34,14 @@ pub struct Client {
 #[wasm_bindgen(skip_typescript)]
 pub fn connect(options: JsValue) -> Result<Client, JsValue> {
     if let Some(message) = scope::unsupported() {
-        return Err(respoke_error("UNSUPPORTED_ENVIRONMENT", &message, None));
+        return Err(respoke_error(
+            Code::UnsupportedEnvironment.as_str(),
+            &message,
+            None,
+        ));
     }
     let (config, hooks) = options::parse(options)
-        .map_err(|error| respoke_error("INVALID_OPTIONS", &error.0, None))?;
+        .map_err(|error| respoke_error(Code::InvalidOptions.as_str(), &error.0, None))?;
     Ok(start(Machine::new(config, random_seed()), hooks))
 }
 
@@ -57,7 +61,7 @@ impl Client {
         let name = event_name(event)?;
         let handler = as_function(&handler).ok_or_else(|| {
             respoke_error(
-                "INVALID_ARGUMENT",
+                Code::InvalidArgument.as_str(),
                 "listen: handler must be a function",
                 None,
             )
@@ -77,14 +81,18 @@ impl Client {
     /// Ends everything for good. Idempotent.
     #[wasm_bindgen(skip_typescript)]
     pub fn disconnect(&self) {
-        let _ = self.inputs.unbounded_send(Input::Disconnect);
+        let _ = self.inputs.unbounded_send(Mail::Input(Input::Disconnect));
         self.shared.assume_state(State::Closed);
     }
 
     /// Tries now with a fresh token and backoff.
     #[wasm_bindgen(skip_typescript)]
     pub fn reconnect(&self) {
-        if self.inputs.unbounded_send(Input::Reconnect).is_ok() {
+        if self
+            .inputs
+            .unbounded_send(Mail::Input(Input::Reconnect))
+            .is_ok()
+        {
             self.shared.assume_state(State::Connecting);
         }
     }
@@ -120,7 +128,7 @@ impl Client {
                 None => return rejected("request: data must be JSON-serializable"),
             }
         };
-        self.call(CallOp::Request(method, url, data), false)
+        self.call(AppCall::Request { method, url, data }, false)
     }
 
     /// A 1:1 text message to every connection of `to`.
@@ -128,7 +136,7 @@ impl Client {
     pub fn send_message(&self, options: JsValue) -> js_sys::Promise {
         match serde_wasm_bindgen::from_value::<SendMessageOptions>(options) {
             Ok(SendMessageOptions { to, message }) => {
-                self.call(CallOp::SendMessage(to, message), true)
+                self.call(AppCall::SendMessage { to, message }, true)
             }
             Err(_) => rejected("sendMessage: expected {to: string, message: string}"),
         }
@@ -138,7 +146,7 @@ impl Client {
     #[wasm_bindgen(js_name = setPresence, skip_typescript)]
     pub fn set_presence(&self, presence: JsValue) -> js_sys::Promise {
         match js::json_from_js(presence) {
-            Some(value) => self.call(CallOp::SetPresence(value), true),
+            Some(value) => self.call(AppCall::SetPresence(value), true),
             None => rejected("setPresence: expected a string or {type: string}"),
         }
     }
@@ -147,7 +155,7 @@ impl Client {
     #[wasm_bindgen(skip_typescript)]
     pub fn join(&self, group: JsValue) -> js_sys::Promise {
         match group.as_string().filter(|g| !g.is_empty()) {
-            Some(group) => self.call(CallOp::Join(group), true),
+            Some(group) => self.call(AppCall::Join(group), true),
             None => rejected("join: group must be a non-empty string"),
         }
     }
@@ -156,7 +164,7 @@ impl Client {
     #[wasm_bindgen(skip_typescript)]
     pub fn leave(&self, group: JsValue) -> js_sys::Promise {
         match group.as_string().filter(|g| !g.is_empty()) {
-            Some(group) => self.call(CallOp::Leave(group), true),
+            Some(group) => self.call(AppCall::Leave(group), true),
             None => rejected("leave: group must be a non-empty string"),
         }
     }
@@ -166,7 +174,7 @@ impl Client {
     pub fn publish(&self, options: JsValue) -> js_sys::Promise {
         match serde_wasm_bindgen::from_value::<PublishOptions>(options) {
             Ok(PublishOptions { group, message }) if !group.is_empty() => {
-                self.call(CallOp::Publish(group, message), true)
+                self.call(AppCall::Publish { group, message }, true)
             }
             _ => rejected("publish: expected {group: string, message: string}"),
         }
@@ -176,7 +184,7 @@ impl Client {
     #[wasm_bindgen(js_name = observePresence, skip_typescript)]
     pub fn observe_presence(&self, endpoint_ids: JsValue) -> js_sys::Promise {
         match serde_wasm_bindgen::from_value::<Vec<String>>(endpoint_ids) {
-            Ok(ids) => self.call(CallOp::ObservePresence(ids), true),
+            Ok(ids) => self.call(AppCall::ObservePresence(ids), true),
             Err(_) => rejected("observePresence: expected an array of endpointIds"),
         }
     }
@@ -210,22 +218,26 @@ impl Client {
 /// Rust) ends the client: a connection nobody can reach any more must not stay up.
 impl Drop for Client {
     fn drop(&mut self) {
-        let _ = self.inputs.unbounded_send(Input::Disconnect);
+        let _ = self.inputs.unbounded_send(Mail::Input(Input::Disconnect));
     }
 }
 
 impl Client {
-    fn call(&self, op: CallOp, void: bool) -> js_sys::Promise {
-        let mut op = Some(op);
+    fn call(&self, call: AppCall, void: bool) -> js_sys::Promise {
+        let mut call = Some(call);
         js_sys::Promise::new(&mut |resolve, reject| {
-            let Some(op) = op.take() else { return };
-            let settle = Settle::Js {
+            let Some(call) = call.take() else { return };
+            let waiter = Waiter::Js {
                 resolve,
                 reject: reject.clone(),
                 void,
             };
-            if self.inputs.unbounded_send(Input::Call(op, settle)).is_err() {
-                let error = respoke_error("CLOSED", js::CLOSED_MESSAGE, None);
+            if self
+                .inputs
+                .unbounded_send(Mail::Call(call, waiter))
+                .is_err()
+            {
+                let error = respoke_error(Code::Closed.as_str(), js::CLOSED_MESSAGE, None);
                 let _ = reject.call1(&JsValue::UNDEFINED, &error);
             }
         })
@@ -233,7 +245,11 @@ impl Client {
 }
 
 fn rejected(message: &str) -> js_sys::Promise {
-    js_sys::Promise::reject(&respoke_error("INVALID_ARGUMENT", message, None))
+    js_sys::Promise::reject(&respoke_error(
+        Code::InvalidArgument.as_str(),
+        message,
+        None,
+    ))
 }
 
 /// Used by the package's JS entry (`index.js`): errors are made as instances of its
@@ -287,22 +303,26 @@ pub fn listener_count(client: &Client) -> usize {
     client.shared.listener_count()
 }
 
-fn event_name(event: &str) -> Result<&'static str, JsValue> {
-    EVENT_NAMES
-        .iter()
-        .copied()
-        .find(|name| *name == event)
-        .ok_or_else(|| {
-            // Pushed one by one: `join` would compile a slice-join routine for this message.
-            let mut message = format!("unknown event {event:?}; expected one of ");
-            for (index, name) in EVENT_NAMES.iter().enumerate() {
-                if index > 0 {
-                    message.push_str(", ");
-                }
-                message.push_str(name);
+fn event_name(event: &str) -> Result<EventName, JsValue> {
+    EventName::parse(event).ok_or_else(|| {
+        // Pushed one by one: `join` would compile a slice-join routine for this message.
+        let mut message = format!("unknown event {event:?}; expected one of ");
+        for (index, name) in EventName::ALL.iter().enumerate() {
+            if index > 0 {
+                message.push_str(", ");
             }
-            respoke_error("INVALID_ARGUMENT", &message, None)
-        })
+            message.push_str(name.as_str());
+        }
+        respoke_error(Code::InvalidArgument.as_str(), &message, None)
+    })
+}
+
+/// The names `listen` accepts, in the order `api.d.ts` declares them (the demo lists its
+/// event log's filters from this).
+#[wasm_bindgen(js_name = eventNames, skip_typescript)]
+pub fn event_names() -> JsValue {
+    let names: Vec<&str> = EventName::ALL.iter().map(|name| name.as_str()).collect();
+    js::to_js(&names)
 }
 
 fn random_seed() -> u64 {

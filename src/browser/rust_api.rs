@@ -38,10 +38,10 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::input::{CallOp, Hooks, Input, Settle};
+use super::input::{Hooks, Mail, Waiter};
 use super::js::{Shared, CLOSED_MESSAGE};
 use super::scope;
-use crate::connection::{CallError, Config, Event, Machine, State, TokenSource};
+use crate::connection::{AppCall, CallError, Code, Config, Event, Machine, State, TokenSource};
 
 pub use crate::connection::Method;
 
@@ -54,7 +54,7 @@ pub type ClientEvent = Event;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RespokeError {
     /// Stable code, e.g. `TOKEN_UNAUTHORIZED`, `REQUEST_TIMEOUT`, `CLOSED`.
-    pub code: &'static str,
+    pub code: Code,
     /// Human-readable.
     pub message: String,
     /// The HTTP status, when an HTTP answer caused it.
@@ -79,7 +79,7 @@ impl From<CallError> for RespokeError {
     }
 }
 
-fn error(code: &'static str, message: impl Into<String>) -> RespokeError {
+fn error(code: Code, message: impl Into<String>) -> RespokeError {
     RespokeError {
         code,
         message: message.into(),
@@ -107,17 +107,17 @@ pub struct Client {
 /// [`TokenSource::Url`] (a custom token function is the JS API's `getToken`).
 pub fn connect(config: Config) -> Result<Client, RespokeError> {
     if let Some(message) = scope::unsupported() {
-        return Err(error("UNSUPPORTED_ENVIRONMENT", message));
+        return Err(error(Code::UnsupportedEnvironment, message));
     }
     if !matches!(config.token_source, TokenSource::Url { .. }) {
         return Err(error(
-            "INVALID_OPTIONS",
+            Code::InvalidOptions,
             "the Rust API takes tokens from a tokenUrl (TokenSource::Url)",
         ));
     }
     let config = config
         .validate()
-        .map_err(|e| error("INVALID_OPTIONS", e.to_string()))?;
+        .map_err(|e| error(Code::InvalidOptions, e.to_string()))?;
     let hooks = Hooks {
         get_token: None,
         signal: None,
@@ -187,22 +187,22 @@ impl Client {
                 _ => {}
             }
         }
-        Err(error("CLOSED", CLOSED_MESSAGE))
+        Err(error(Code::Closed, CLOSED_MESSAGE))
     }
 
-    async fn call(&self, op: CallOp) -> Result<Value, RespokeError> {
+    async fn call(&self, call: AppCall) -> Result<Value, RespokeError> {
         let (sender, receiver) = oneshot::channel();
         if self
             .inner
             .inputs
-            .unbounded_send(Input::Call(op, Settle::Rust(sender)))
+            .unbounded_send(Mail::Call(call, Waiter::Rust(sender)))
             .is_err()
         {
-            return Err(error("CLOSED", CLOSED_MESSAGE));
+            return Err(error(Code::Closed, CLOSED_MESSAGE));
         }
         match receiver.await {
             Ok(result) => result.map_err(RespokeError::from),
-            Err(_) => Err(error("CLOSED", CLOSED_MESSAGE)),
+            Err(_) => Err(error(Code::Closed, CLOSED_MESSAGE)),
         }
     }
 
@@ -215,48 +215,58 @@ impl Client {
     ) -> Result<Value, RespokeError> {
         if !url.starts_with('/') {
             return Err(error(
-                "INVALID_ARGUMENT",
+                Code::InvalidArgument,
                 "url must be a path such as /v1/messages",
             ));
         }
-        self.call(CallOp::Request(method, url.to_owned(), data))
-            .await
+        self.call(AppCall::Request {
+            method,
+            url: url.to_owned(),
+            data,
+        })
+        .await
     }
 
     /// A 1:1 text message to every connection of `to`.
     pub async fn send_message(&self, to: &str, message: &str) -> Result<(), RespokeError> {
-        self.call(CallOp::SendMessage(to.to_owned(), message.to_owned()))
-            .await
-            .map(drop)
+        self.call(AppCall::SendMessage {
+            to: to.to_owned(),
+            message: message.to_owned(),
+        })
+        .await
+        .map(drop)
     }
 
     /// Sets this connection's presence (`"available"`, or `{"type", "show", "status"}`);
     /// restored after every reconnect.
     pub async fn set_presence(&self, presence: Value) -> Result<(), RespokeError> {
-        self.call(CallOp::SetPresence(presence)).await.map(drop)
+        self.call(AppCall::SetPresence(presence)).await.map(drop)
     }
 
     /// Joins a group; rejoined after every reconnect.
     pub async fn join(&self, group: &str) -> Result<(), RespokeError> {
-        self.call(CallOp::Join(group.to_owned())).await.map(drop)
+        self.call(AppCall::Join(group.to_owned())).await.map(drop)
     }
 
     /// Leaves a group.
     pub async fn leave(&self, group: &str) -> Result<(), RespokeError> {
-        self.call(CallOp::Leave(group.to_owned())).await.map(drop)
+        self.call(AppCall::Leave(group.to_owned())).await.map(drop)
     }
 
     /// Publishes a message to every member of a group.
     pub async fn publish(&self, group: &str, message: &str) -> Result<(), RespokeError> {
-        self.call(CallOp::Publish(group.to_owned(), message.to_owned()))
-            .await
-            .map(drop)
+        self.call(AppCall::Publish {
+            group: group.to_owned(),
+            message: message.to_owned(),
+        })
+        .await
+        .map(drop)
     }
 
     /// Receives `presence` events of these endpoints; restored after every reconnect.
     pub async fn observe_presence(&self, endpoint_ids: &[&str]) -> Result<(), RespokeError> {
         let ids = endpoint_ids.iter().map(|id| (*id).to_owned()).collect();
-        self.call(CallOp::ObservePresence(ids)).await.map(drop)
+        self.call(AppCall::ObservePresence(ids)).await.map(drop)
     }
 
     /// Ends everything for good (as dropping the client does). Idempotent.

@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::counters;
-use super::input::Input;
-use crate::connection::ConnId;
+use super::input::Mail;
+use crate::connection::{ConnId, Input};
 
 type Handler<E> = Closure<dyn FnMut(E)>;
 
@@ -24,13 +24,13 @@ pub struct Socket {
 
 impl Socket {
     /// Opens `url`; every callback is reported to `inputs` tagged with `id`.
-    pub fn open(id: ConnId, url: &str, inputs: &UnboundedSender<Input>) -> Result<Socket, JsValue> {
+    pub fn open(id: ConnId, url: &str, inputs: &UnboundedSender<Mail>) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
 
         let tx = inputs.clone();
         let on_open: Handler<web_sys::Event> = Closure::new(move |_: web_sys::Event| {
-            let _ = tx.unbounded_send(Input::SocketOpen(id));
+            let _ = tx.unbounded_send(Mail::Input(Input::SocketOpen { id }));
         });
         let tx = inputs.clone();
         let on_message: Handler<MessageEvent> = Closure::new(move |event: MessageEvent| {
@@ -39,11 +39,14 @@ impl Socket {
                 .data()
                 .as_string()
                 .unwrap_or_else(|| "\u{0}binary".into());
-            let _ = tx.unbounded_send(Input::SocketMessage(id, text));
+            let _ = tx.unbounded_send(Mail::Input(Input::SocketMessage { id, text }));
         });
         let tx = inputs.clone();
         let on_close: Handler<CloseEvent> = Closure::new(move |event: CloseEvent| {
-            let _ = tx.unbounded_send(Input::SocketClose(id, event.code()));
+            let _ = tx.unbounded_send(Mail::Input(Input::SocketClose {
+                id,
+                code: event.code(),
+            }));
         });
         // Browsers always follow `error` with `close`; the close carries the code.
         let on_error: Handler<web_sys::Event> = Closure::new(move |_: web_sys::Event| {});

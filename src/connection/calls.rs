@@ -14,11 +14,18 @@
 
 use std::collections::VecDeque;
 
-use respoke_protocol::sails::Method;
+use respoke_protocol::push::publish_path;
+use respoke_protocol::sails::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::code::Code;
+use super::config::Config;
+use super::event::Event;
+use super::link::Link;
+use super::outbox::Outbox;
 use super::time::Instant;
+use super::wire::{object, strings};
 
 /// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -28,9 +35,8 @@ pub struct CallId(pub u64);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallError {
-    /// Stable code: `REQUEST_FAILED`, `REQUEST_TIMEOUT`, `DISCONNECTED`, `QUEUE_FULL`,
-    /// `QUEUE_TIMEOUT`, `CLOSED`, `FAILED`, `INVALID_ARGUMENT`.
-    pub code: &'static str,
+    /// Stable code (a [`Code`] of the `Request` group).
+    pub code: Code,
     /// Human-readable.
     pub message: String,
     /// The answer's status code, for `REQUEST_FAILED`.
@@ -39,7 +45,8 @@ pub struct CallError {
 }
 
 impl CallError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+    /// An error without a status.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         CallError {
             code,
             message: message.into(),
@@ -48,11 +55,119 @@ impl CallError {
     }
 }
 
-/// What the client remembers once a request succeeded (to restore it after a reconnect).
+/// A request the app makes over the socket (the input of [`super::Machine::call`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppCall {
+    /// Any Respoke REST call, `url` a path like `/v1/messages`.
+    Request {
+        /// The verb.
+        method: Method,
+        /// The path.
+        url: String,
+        /// The body.
+        data: Value,
+    },
+    /// `post /v1/messages`: a 1:1 text message to every connection of `to`.
+    SendMessage {
+        /// The endpointId.
+        to: String,
+        /// The text.
+        message: String,
+    },
+    /// `post /v1/presence`: `"available"` or `{type, show?, status?}`; restored after every
+    /// reconnect.
+    SetPresence(Value),
+    /// `post /v1/groups/`: rejoined after every reconnect once it succeeded.
+    Join(String),
+    /// `delete /v1/groups/` (and no more rejoining).
+    Leave(String),
+    /// `post /v1/channels/<group>/publish/`.
+    Publish {
+        /// The group.
+        group: String,
+        /// The text.
+        message: String,
+    },
+    /// `post /v1/presenceobservers`: `presence` events of these endpoints; restored after
+    /// every reconnect.
+    ObservePresence(Vec<String>),
+}
+
+impl AppCall {
+    /// The REST call it makes, and what it means for the restore after a reconnect.
+    pub(crate) fn into_call(self, id: CallId) -> Result<Call, CallError> {
+        let (method, url, data, effect) = match self {
+            AppCall::Request { method, url, data } => (method, url, data, Effect::None),
+            AppCall::SendMessage { to, message } => {
+                // `SendMessage::new(to, message)` as JSON (no option set); a test pins it.
+                let data = object([("to", to.into()), ("message", message.into())]);
+                (Method::Post, "/v1/messages".into(), data, Effect::None)
+            }
+            AppCall::SetPresence(presence) => {
+                let presence = match presence {
+                    Value::String(kind) => object([("type", Value::String(kind))]),
+                    Value::Object(map) if map.get("type").is_some_and(Value::is_string) => {
+                        Value::Object(map)
+                    }
+                    _ => {
+                        let message = "presence must be a string or {type: string}";
+                        return Err(CallError::new(Code::InvalidArgument, message));
+                    }
+                };
+                let data = object([("presence", presence.clone())]);
+                (
+                    Method::Post,
+                    "/v1/presence".into(),
+                    data,
+                    Effect::Presence(presence),
+                )
+            }
+            AppCall::Join(group) => {
+                let data = object([("groups", strings([&group]))]);
+                let effect = Effect::Joined(vec![group]);
+                (Method::Post, "/v1/groups/".into(), data, effect)
+            }
+            AppCall::Leave(group) => {
+                let data = object([("groups", strings([&group]))]);
+                (
+                    Method::Delete,
+                    "/v1/groups/".into(),
+                    data,
+                    Effect::Left(group),
+                )
+            }
+            AppCall::Publish { group, message } => {
+                let data = object([("message", message.into()), ("push", false.into())]);
+                (Method::Post, publish_path(&group), data, Effect::None)
+            }
+            AppCall::ObservePresence(endpoint_ids) => {
+                let data = object([("endpointList", strings(&endpoint_ids))]);
+                let url = "/v1/presenceobservers".into();
+                (Method::Post, url, data, Effect::Observed(endpoint_ids))
+            }
+        };
+        Ok(Call {
+            id: Some(id),
+            method,
+            url,
+            data,
+            effect,
+        })
+    }
+}
+
+/// What a request means for the restore after a reconnect (`restore.rs` decides when it counts).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Effect {
     None,
+    /// Set presence (remembered when made).
+    Presence(Value),
+    /// Joined groups (remembered once the server said yes).
     Joined(Vec<String>),
+    /// Left a group (forgotten when made).
+    Left(String),
+    /// Observed endpoints (remembered when made).
+    Observed(Vec<String>),
 }
 
 /// One request.
@@ -76,8 +191,8 @@ pub(crate) struct InFlight {
 /// The queue and the requests in flight on the current socket.
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
-    pub queue: VecDeque<(Call, Instant)>,
-    pub in_flight: Vec<InFlight>,
+    queue: VecDeque<(Call, Instant)>,
+    in_flight: Vec<InFlight>,
     next_id: u64,
 }
 
@@ -95,33 +210,140 @@ impl Calls {
         queued.into_iter().chain(flying).min()
     }
 
-    /// Removes the in-flight request answered by `ack`.
-    pub fn take_in_flight(&mut self, ack: u64) -> Option<InFlight> {
-        let index = self.in_flight.iter().position(|f| f.ack == ack)?;
-        Some(self.in_flight.swap_remove(index))
+    /// Sends `call` on the live socket; it waits for its ack until `requestTimeoutMs`.
+    pub fn send(
+        &mut self,
+        out: &mut Outbox,
+        link: &mut Link,
+        call: Call,
+        now: Instant,
+        config: &Config,
+    ) {
+        let request = Request::new(call.method, call.url.clone()).with_data(call.data.clone());
+        let ack = link.send_request(out, request, &config.sdk);
+        let deadline = now + config.request_timeout_ms;
+        self.in_flight.push(InFlight {
+            ack,
+            call,
+            deadline,
+        });
     }
 
-    /// Removes every in-flight request whose deadline passed.
-    pub fn take_timed_out(&mut self, now: Instant) -> Vec<InFlight> {
+    /// Keeps `call` for the next connect, unless the queue policy refuses it.
+    pub fn enqueue(&mut self, out: &mut Outbox, call: Call, now: Instant, config: &Config) {
+        let refusal = if config.queue_size == 0 {
+            CallError::new(Code::Disconnected, "not connected (queueSize is 0)")
+        } else if self.queue.len() >= config.queue_size {
+            let waiting = config.queue_size;
+            let message = format!("{waiting} requests already wait for the connection");
+            CallError::new(Code::QueueFull, message)
+        } else {
+            self.queue.push_back((call, now));
+            return;
+        };
+        report(out, &call, Err(refusal));
+    }
+
+    /// The ack of a request in flight arrived. Returns the request's effect when it succeeded.
+    pub fn answered(&mut self, out: &mut Outbox, ack: u64, args: &str) -> Option<Effect> {
+        let index = self.in_flight.iter().position(|f| f.ack == ack)?;
+        let flight = self.in_flight.swap_remove(index);
+        let result = match Response::parse_ack_args(args) {
+            Ok(response) if !response.is_error() && response.status_code < 400 => Ok(response.body),
+            Ok(response) => Err(CallError {
+                code: Code::RequestFailed,
+                message: response
+                    .error_message()
+                    .unwrap_or_else(|| format!("status {}", response.status_code)),
+                status: Some(response.status_code),
+            }),
+            Err(error) => Err(CallError::new(Code::RequestFailed, error.to_string())),
+        };
+        let succeeded = result.is_ok();
+        report(out, &flight.call, result);
+        succeeded.then_some(flight.call.effect)
+    }
+
+    /// Rejects every request in flight whose deadline passed, and every queued one too old.
+    pub fn expire(&mut self, out: &mut Outbox, now: Instant, config: &Config) {
         let (late, on_time) = std::mem::take(&mut self.in_flight)
             .into_iter()
             .partition(|f| f.deadline <= now);
         self.in_flight = on_time;
-        late
+        for flight in late {
+            let message = format!("no answer within {} ms", config.request_timeout_ms);
+            report(
+                out,
+                &flight.call,
+                Err(CallError::new(Code::RequestTimeout, message)),
+            );
+        }
+        self.expire_queue(out, now, config.queue_max_age_ms);
     }
 
-    /// Removes every queued request older than `max_age_ms`.
-    pub fn take_expired(&mut self, now: Instant, max_age_ms: u64) -> Vec<Call> {
-        let mut expired = Vec::new();
+    fn expire_queue(&mut self, out: &mut Outbox, now: Instant, max_age_ms: u64) {
         while self
             .queue
             .front()
             .is_some_and(|(_, since)| *since + max_age_ms <= now)
         {
             if let Some((call, _)) = self.queue.pop_front() {
-                expired.push(call);
+                let message = format!("not connected within {max_age_ms} ms");
+                report(out, &call, Err(CallError::new(Code::QueueTimeout, message)));
             }
         }
-        expired
+    }
+
+    /// After a connect: the queued requests still young enough go out in order.
+    pub fn flush(&mut self, out: &mut Outbox, link: &mut Link, now: Instant, config: &Config) {
+        self.expire_queue(out, now, config.queue_max_age_ms);
+        while let Some((call, _)) = self.queue.pop_front() {
+            self.send(out, link, call, now, config);
+        }
+    }
+
+    /// The socket is gone: requests sent and unanswered may or may not have been acted on, so
+    /// they are rejected rather than sent again (at most once).
+    pub fn lose_in_flight(&mut self, out: &mut Outbox) {
+        for flight in std::mem::take(&mut self.in_flight) {
+            let message = "the connection was lost before the answer arrived";
+            report(
+                out,
+                &flight.call,
+                Err(CallError::new(Code::Disconnected, message)),
+            );
+        }
+    }
+
+    /// Rejects everything in flight and queued (`disconnect()`, a terminal failure).
+    pub fn reject_all(&mut self, out: &mut Outbox, code: Code, message: &str) {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        let queued = std::mem::take(&mut self.queue);
+        let calls = in_flight
+            .into_iter()
+            .map(|flight| flight.call)
+            .chain(queued.into_iter().map(|(call, _)| call));
+        for call in calls {
+            report(out, &call, Err(CallError::new(code, message)));
+        }
+    }
+}
+
+/// Reports a request's outcome: to its promise, or for the client's own restore requests an
+/// `error` event when they fail.
+pub(crate) fn report(out: &mut Outbox, call: &Call, result: Result<Value, CallError>) {
+    match (call.id, result) {
+        (Some(id), result) => out.event(Event::Reply { id, result }),
+        (None, Ok(_)) => {}
+        (None, Err(error)) if error.code == Code::Disconnected => {}
+        (None, Err(error)) => out.event(Event::Error {
+            code: Code::RestoreFailed,
+            message: format!(
+                "restoring {} {} failed: {}",
+                call.method, call.url, error.message
+            ),
+            status: error.status,
+            retry: true,
+        }),
     }
 }

@@ -1,8 +1,12 @@
-//! Why an attempt or a connection ended. Every variant has a stable `code()` that reaches JS.
+//! Classification: why an attempt or a connection ended, which HTTP statuses are worth
+//! retrying and which failures are terminal. Every variant has a stable [`Code`].
 
-/// The HTTP step an error came from.
+use super::code::Code;
+use super::event::Phase;
+
+/// The [`Phase`]s of an attempt that make an HTTP request: where an HTTP error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub enum HttpPhase {
     /// `POST tokenUrl` (or the app's `getToken`).
     Token,
     /// `POST /v1/session-tokens`.
@@ -11,9 +15,19 @@ pub enum Stage {
     Handshake,
 }
 
+impl From<HttpPhase> for Phase {
+    fn from(phase: HttpPhase) -> Phase {
+        match phase {
+            HttpPhase::Token => Phase::Token,
+            HttpPhase::Session => Phase::Session,
+            HttpPhase::Handshake => Phase::Handshake,
+        }
+    }
+}
+
 /// Something that ended an attempt or a live connection. A normal `disconnect()` is not one of
 /// these: it is an event, not an error.
-// Field names (status, stage, message, code) say what they hold.
+// Field names (status, phase, message, code) say what they hold.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
@@ -33,17 +47,17 @@ pub enum Failure {
     #[error("the token source returned a tokenId that was already used; not sending it again")]
     TokenReused,
     /// An HTTP step answered with a status worth retrying (408, 425, 429, 5xx).
-    #[error("{stage:?} request failed with HTTP {status}")]
-    Http { stage: Stage, status: u16 },
+    #[error("{phase:?} request failed with HTTP {status}")]
+    Http { phase: HttpPhase, status: u16 },
     /// Respoke refused the tokenId (spent, expired or unknown) or the App-Token.
-    #[error("Respoke rejected the {stage:?} request (HTTP {status})")]
-    Rejected { stage: Stage, status: u16 },
+    #[error("Respoke rejected the {phase:?} request (HTTP {status})")]
+    Rejected { phase: HttpPhase, status: u16 },
     /// The request never got an HTTP answer (network down, DNS, CORS, connection refused).
-    #[error("{stage:?} request failed: {message}")]
-    Network { stage: Stage, message: String },
+    #[error("{phase:?} request failed: {message}")]
+    Network { phase: HttpPhase, message: String },
     /// The answer was not what the protocol says (not JSON, missing field, too large).
-    #[error("{stage:?} response invalid: {message}")]
-    InvalidResponse { stage: Stage, message: String },
+    #[error("{phase:?} response invalid: {message}")]
+    InvalidResponse { phase: HttpPhase, message: String },
     /// The token fetch took longer than `tokenTimeoutMs`.
     #[error("the token request timed out")]
     TokenTimeout,
@@ -89,49 +103,48 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// A stable, machine-readable code (part of the public API).
-    pub fn code(&self) -> &'static str {
+    /// The stable code the app sees.
+    pub fn code(&self) -> Code {
         use Failure::*;
-        use Stage::*;
+        use HttpPhase::*;
         match self {
-            TokenUnauthorized { .. } | TokenCallbackUnauthorized { .. } => "TOKEN_UNAUTHORIZED",
-            TokenRejected { .. } => "TOKEN_REJECTED",
-            TokenCallback { .. } => "TOKEN_CALLBACK",
-            TokenReused => "TOKEN_REUSED",
-            Http { stage: Token, .. } => "TOKEN_HTTP",
-            Http { stage: Session, .. } => "SESSION_HTTP",
+            TokenUnauthorized { .. } | TokenCallbackUnauthorized { .. } => Code::TokenUnauthorized,
+            TokenRejected { .. } | Rejected { phase: Token, .. } => Code::TokenRejected,
+            TokenCallback { .. } => Code::TokenCallback,
+            TokenReused => Code::TokenReused,
+            Http { phase: Token, .. } => Code::TokenHttp,
+            Http { phase: Session, .. } => Code::SessionHttp,
             Http {
-                stage: Handshake, ..
-            } => "HANDSHAKE_HTTP",
-            Rejected { stage: Token, .. } => "TOKEN_REJECTED",
-            Rejected { stage: Session, .. } => "SESSION_REJECTED",
+                phase: Handshake, ..
+            } => Code::HandshakeHttp,
+            Rejected { phase: Session, .. } => Code::SessionRejected,
             Rejected {
-                stage: Handshake, ..
-            } => "HANDSHAKE_REJECTED",
-            Network { stage: Token, .. } => "TOKEN_NETWORK",
-            Network { stage: Session, .. } => "SESSION_NETWORK",
+                phase: Handshake, ..
+            } => Code::HandshakeRejected,
+            Network { phase: Token, .. } => Code::TokenNetwork,
+            Network { phase: Session, .. } => Code::SessionNetwork,
             Network {
-                stage: Handshake, ..
-            } => "HANDSHAKE_NETWORK",
-            InvalidResponse { stage: Token, .. } => "TOKEN_INVALID_RESPONSE",
-            InvalidResponse { stage: Session, .. } => "SESSION_INVALID_RESPONSE",
+                phase: Handshake, ..
+            } => Code::HandshakeNetwork,
+            InvalidResponse { phase: Token, .. } => Code::TokenInvalidResponse,
+            InvalidResponse { phase: Session, .. } => Code::SessionInvalidResponse,
             InvalidResponse {
-                stage: Handshake, ..
-            } => "HANDSHAKE_INVALID_RESPONSE",
-            TokenTimeout => "TOKEN_TIMEOUT",
-            AttemptTimeout => "ATTEMPT_TIMEOUT",
-            RegisterRejected { .. } => "REGISTER_REJECTED",
-            SocketClosed { .. } => "SOCKET_CLOSED",
-            ServerDisconnect => "SERVER_DISCONNECT",
-            ServerError { .. } => "SERVER_ERROR",
-            HeartbeatTimeout { .. } => "HEARTBEAT_TIMEOUT",
-            Protocol { .. } => "PROTOCOL_ERROR",
-            ClientReconnect => "CLIENT_RECONNECT",
-            Offline => "OFFLINE",
-            PageHidden => "PAGE_HIDDEN",
-            PageFrozen => "PAGE_FROZEN",
-            Unresponsive { .. } => "SOCKET_UNRESPONSIVE",
-            Wake => "WAKE",
+                phase: Handshake, ..
+            } => Code::HandshakeInvalidResponse,
+            TokenTimeout => Code::TokenTimeout,
+            AttemptTimeout => Code::AttemptTimeout,
+            RegisterRejected { .. } => Code::RegisterRejected,
+            SocketClosed { .. } => Code::SocketClosed,
+            ServerDisconnect => Code::ServerDisconnect,
+            ServerError { .. } => Code::ServerError,
+            HeartbeatTimeout { .. } => Code::HeartbeatTimeout,
+            Protocol { .. } => Code::ProtocolError,
+            ClientReconnect => Code::ClientReconnect,
+            Offline => Code::Offline,
+            PageHidden => Code::PageHidden,
+            PageFrozen => Code::PageFrozen,
+            Unresponsive { .. } => Code::SocketUnresponsive,
+            Wake => Code::Wake,
         }
     }
 
@@ -173,12 +186,12 @@ pub fn classify_token_status(status: u16) -> Failure {
     match status {
         401 | 403 => Failure::TokenUnauthorized { status },
         408 | 425 | 429 => Failure::Http {
-            stage: Stage::Token,
+            phase: HttpPhase::Token,
             status,
         },
         400..=499 => Failure::TokenRejected { status },
         _ => Failure::Http {
-            stage: Stage::Token,
+            phase: HttpPhase::Token,
             status,
         },
     }
@@ -187,11 +200,11 @@ pub fn classify_token_status(status: u16) -> Failure {
 /// Classifies an HTTP error status from a Respoke step. Every one is retried with a fresh
 /// token (a spent or expired tokenId, a stale App-Token and a restarting server all look alike
 /// from here); 4xx are reported as rejections, the rest as server trouble.
-pub fn classify_respoke_status(stage: Stage, status: u16) -> Failure {
+pub fn classify_respoke_status(phase: HttpPhase, status: u16) -> Failure {
     match status {
-        408 | 425 | 429 => Failure::Http { stage, status },
-        400..=499 => Failure::Rejected { stage, status },
-        _ => Failure::Http { stage, status },
+        408 | 425 | 429 => Failure::Http { phase, status },
+        400..=499 => Failure::Rejected { phase, status },
+        _ => Failure::Http { phase, status },
     }
 }
 
@@ -216,8 +229,8 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// Stable code.
-    pub fn code(&self) -> &'static str {
-        "INVALID_OPTIONS"
+    pub fn code(&self) -> Code {
+        Code::InvalidOptions
     }
 }
 
@@ -230,7 +243,7 @@ mod tests {
         for status in [401, 403] {
             let failure = classify_token_status(status);
             assert!(failure.is_terminal() && failure.needs_reauthentication());
-            assert_eq!(failure.code(), "TOKEN_UNAUTHORIZED");
+            assert_eq!(failure.code(), Code::TokenUnauthorized);
         }
         for status in [400, 404, 410, 422] {
             let failure = classify_token_status(status);
@@ -244,21 +257,21 @@ mod tests {
     #[test]
     fn respoke_statuses_are_always_retried() {
         for status in [400, 401, 403, 404, 429, 500, 503] {
-            for stage in [Stage::Session, Stage::Handshake] {
-                assert!(!classify_respoke_status(stage, status).is_terminal());
+            for phase in [HttpPhase::Session, HttpPhase::Handshake] {
+                assert!(!classify_respoke_status(phase, status).is_terminal());
             }
         }
         assert_eq!(
-            classify_respoke_status(Stage::Session, 401).code(),
-            "SESSION_REJECTED"
+            classify_respoke_status(HttpPhase::Session, 401).code(),
+            Code::SessionRejected
         );
         assert_eq!(
-            classify_respoke_status(Stage::Handshake, 403).code(),
-            "HANDSHAKE_REJECTED"
+            classify_respoke_status(HttpPhase::Handshake, 403).code(),
+            Code::HandshakeRejected
         );
         assert_eq!(
-            classify_respoke_status(Stage::Handshake, 503).code(),
-            "HANDSHAKE_HTTP"
+            classify_respoke_status(HttpPhase::Handshake, 503).code(),
+            Code::HandshakeHttp
         );
     }
 }

@@ -5,10 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use respoke_client::connection::{
-    Command, Config, ConnId, Credentials, Event, HttpError, HttpMethod, HttpRequest, HttpResponse,
-    Instant, Machine, RequestId, State, TokenCallbackError, TokenSource, Wake,
+    CallId, Command, Config, ConnId, Credentials, Environment, Event, HttpError, HttpMethod,
+    HttpRequest, HttpResponse, Instant, Machine, Now, RequestId, Sink, State, TokenCallbackError,
+    TokenSource,
 };
 use respoke_protocol::packet::Packet;
+
+#[allow(unused_imports)]
+pub use respoke_client::connection::{AppCall, Code, Input};
 
 pub const BASE: &str = "http://127.0.0.1:3001";
 pub const TOKEN_URL: &str = "/api/tokens";
@@ -86,6 +90,10 @@ pub struct World {
     pub token_requests: usize,
     /// Set by [`World::reconnect`]: the app may restart a failed client.
     restarting: bool,
+    /// When the machine wants [`Input::Timeout`] next, as the last drain said.
+    pub deadline: Option<Instant>,
+    /// Commands and events of the last input.
+    last_counts: (usize, usize),
     /// Requests the app made.
     pub calls: Vec<respoke_client::connection::CallId>,
 }
@@ -110,31 +118,56 @@ impl World {
             tokens_issued: vec![],
             token_requests: 0,
             restarting: false,
+            deadline: None,
+            last_counts: (0, 0),
             calls: vec![],
         }
     }
 
+    /// The current time on both clocks.
+    pub fn now(&self) -> Now {
+        Now::new(self.now, self.wall_ms)
+    }
+
     /// Runs `input` on the machine at the current time, drains it, checks invariants.
     /// Returns the number of commands and events it produced.
-    pub fn step(&mut self, input: impl FnOnce(&mut Machine, Instant)) -> (usize, usize) {
+    pub fn step(&mut self, input: Input) -> (usize, usize) {
+        let now = self.now();
+        self.run(|machine| machine.handle_input(now, input));
+        self.checked()
+    }
+
+    /// Runs an app request and returns its id.
+    pub fn step_call(&mut self, call: AppCall) -> CallId {
+        let now = self.now();
+        let mut id = None;
+        self.run(|machine| id = Some(machine.call(now, call)));
+        self.checked();
+        id.expect("a call id")
+    }
+
+    fn run(&mut self, input: impl FnOnce(&mut Machine)) {
         let mut before = self.machine.state();
         if std::mem::take(&mut self.restarting) && before == State::Failed {
             // reconnect() is the one input allowed to leave `failed`.
             before = State::Waiting;
         }
-        let now = self.now;
-        input(&mut self.machine, now);
-        let mut commands = 0;
-        while let Some(command) = self.machine.poll_command() {
-            commands += 1;
+        input(&mut self.machine);
+        let mut drained = Drained::default();
+        self.deadline = self.machine.drain(&mut drained);
+        self.last_counts = (drained.commands.len(), drained.events.len());
+        for command in drained.commands {
             self.perform(before, command);
         }
-        let mut events = 0;
-        while let Some(event) = self.machine.poll_event() {
-            events += 1;
+        let now = self.now;
+        for event in drained.events {
             self.check_event(&event);
             self.events.push((now, event));
         }
+    }
+
+    fn checked(&mut self) -> (usize, usize) {
+        let now = self.now;
         let state = self.machine.state();
         assert!(
             self.open_sockets.len() <= 1,
@@ -149,19 +182,15 @@ impl World {
                 self.open_sockets.is_empty(),
                 "socket left open in {state:?}"
             );
-            assert_eq!(
-                self.machine.poll_timeout(),
-                None,
-                "timer armed in {state:?}"
-            );
+            assert_eq!(self.deadline, None, "timer armed in {state:?}");
         }
-        if let Some(deadline) = self.machine.poll_timeout() {
+        if let Some(deadline) = self.deadline {
             assert!(
                 deadline >= now || state == State::Idle,
                 "deadline in the past"
             );
         }
-        (commands, events)
+        self.last_counts
     }
 
     fn check_event(&self, event: &Event) {
@@ -249,50 +278,38 @@ impl World {
     /// The app calls `reconnect()`.
     pub fn reconnect(&mut self) {
         self.restarting = true;
-        self.step(|m, now| m.reconnect(now));
-    }
-
-    /// Runs an app request and returns its id.
-    pub fn step_call(
-        &mut self,
-        call: impl FnOnce(&mut Machine, Instant) -> respoke_client::connection::CallId,
-    ) -> respoke_client::connection::CallId {
-        let mut id = None;
-        self.step(|m, now| id = Some(call(m, now)));
-        id.expect("a call id")
+        self.step(Input::Reconnect);
     }
 
     /// The page or the network changed.
-    pub fn wake(&mut self, wake: Wake) {
-        self.step(|m, now| m.handle_wake(now, wake));
+    pub fn wake(&mut self, wake: Environment) {
+        self.step(Input::Environment(wake));
     }
 
     /// The device slept for `ms`: the wall clock jumps, the monotonic clock does not.
     pub fn sleep_device(&mut self, ms: u64) {
         self.wall_ms += ms;
-        let wall = self.wall_ms;
-        self.step(|m, now| m.handle_clock(now, wall));
+        self.step(Input::Timeout);
     }
 
-    /// Tells the machine the current (monotonic, wall) pair.
+    /// An input with nothing but the current (monotonic, wall) pair.
     pub fn tick_clock(&mut self) {
-        let wall = self.wall_ms;
-        self.step(|m, now| m.handle_clock(now, wall));
+        self.step(Input::Timeout);
     }
 
     pub fn start(&mut self) {
-        self.step(|m, now| m.start(now));
+        self.step(Input::Start);
     }
 
     pub fn advance(&mut self, ms: u64) {
         self.now = self.now + ms;
         self.wall_ms += ms;
-        self.step(|m, now| m.handle_timeout(now));
+        self.step(Input::Timeout);
     }
 
     /// Jumps to the next deadline and fires it.
     pub fn advance_to_deadline(&mut self) -> bool {
-        match self.machine.poll_timeout() {
+        match self.deadline {
             Some(deadline) => {
                 let ms = deadline.millis_since(self.now);
                 self.advance(ms);
@@ -333,12 +350,18 @@ impl World {
             body: body.to_owned(),
             wall_clock_ms: self.wall_ms,
         };
-        self.step(|m, now| m.handle_http(now, id, Ok(response)));
+        self.step(Input::Http {
+            id,
+            result: Ok(response),
+        });
     }
 
     pub fn respond_error(&mut self, kind: Kind, error: HttpError) {
         let id = self.take_pending(kind);
-        self.step(|m, now| m.handle_http(now, id, Err(error)));
+        self.step(Input::Http {
+            id,
+            result: Err(error),
+        });
     }
 
     pub fn give_token(&mut self) {
@@ -348,7 +371,7 @@ impl World {
 
     pub fn give_callback_token(&mut self, token: Result<String, TokenCallbackError>) {
         let id = self.pending_tokens.remove(0);
-        self.step(|m, now| m.handle_token(now, id, token));
+        self.step(Input::Token { id, result: token });
     }
 
     pub fn give_session(&mut self) {
@@ -376,17 +399,20 @@ impl World {
     pub fn open_socket(&mut self) {
         let id = self.socket();
         self.opened.insert(id);
-        self.step(|m, now| m.handle_socket_open(now, id));
+        self.step(Input::SocketOpen { id });
     }
 
     pub fn frame(&mut self, text: &str) {
         let id = self.socket();
-        self.step(|m, now| m.handle_socket_message(now, id, text));
+        self.step(Input::SocketMessage {
+            id,
+            text: text.to_owned(),
+        });
     }
 
     pub fn close_socket(&mut self, code: u16) {
         let id = self.socket();
-        self.step(|m, now| m.handle_socket_close(now, id, code));
+        self.step(Input::SocketClose { id, code });
     }
 
     /// The ack id of the last request the client sent on the current socket.
@@ -442,6 +468,24 @@ impl World {
     }
 }
 
+/// The JS name of `event` (`"reply"` for the shell-only reply).
 pub fn event_name(event: &Event) -> &'static str {
-    event.name()
+    event.name().map_or("reply", |name| name.as_str())
+}
+
+/// What one drain produced, split as the harness checks it.
+#[derive(Default)]
+struct Drained {
+    commands: Vec<Command>,
+    events: Vec<Event>,
+}
+
+impl Sink for Drained {
+    fn command(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
 }

@@ -1,13 +1,13 @@
-//! Our client: the real `respoke_client::connection::Machine`, one per simulated browser, driven by
-//! the same drain rule as the browser shell (after any input, drain commands and events, then
-//! re-arm the one timer).
+//! Our client: the real `respoke_client::connection::Machine`, one per simulated browser, driven
+//! through the same contract as the browser shell (`handle_input`, then `drain`, then re-arm the
+//! one timer).
 
 use std::num::NonZeroU32;
 use std::time::Instant as WallClock;
 
 use respoke_client::connection::{
-    BackoffConfig, Command, Config, ConnId, Credentials, Event, HttpMethod, HttpResponse, Instant,
-    Machine, RequestId, State, TokenSource,
+    BackoffConfig, Command, Config, ConnId, Credentials, Event, HttpMethod, HttpResponse, Input,
+    Instant, Machine, Now, RequestId, Sink, State, TokenSource,
 };
 
 use crate::queue::Queue;
@@ -18,7 +18,8 @@ const TOKEN_URL: &str = "/api/tokens";
 /// Wall clock handed to the core with each HTTP answer (only read for HTTP-date Retry-After).
 const WALL_CLOCK_ORIGIN_MS: u64 = 1_796_065_200_000;
 
-enum Input {
+/// What happens next to one client in the simulation.
+enum Sim {
     /// The machine's timer, armed for this instant.
     Timer(u64),
     /// An HTTP answer arrives.
@@ -65,139 +66,166 @@ fn answer(status: u16, body: String, retry_after: Option<String>, now: u64) -> H
 
 struct World {
     clients: Vec<Client>,
-    queue: Queue<Input>,
+    queue: Queue<Sim>,
     server: Server,
 }
 
+/// Performs one client's commands: the network and the servers, in virtual time.
+struct Network<'a> {
+    index: u32,
+    now: u64,
+    queue: &'a mut Queue<Sim>,
+    server: &'a mut Server,
+    socket: &'a mut Option<ConnId>,
+    tokens_issued: &'a mut u64,
+    done: &'a mut bool,
+}
+
+impl Sink for Network<'_> {
+    fn command(&mut self, command: Command) {
+        let (index, now) = (self.index, self.now);
+        match command {
+            Command::Http { id, request } => {
+                if request.url == TOKEN_URL {
+                    self.server.token_request();
+                    *self.tokens_issued += 1;
+                    let body = format!(r#"{{"token":"T{index}-{}"}}"#, self.tokens_issued);
+                    self.queue.push(
+                        now + RTT_MS,
+                        index,
+                        Sim::Http(id, answer(200, body, None, now + RTT_MS)),
+                    );
+                } else if request.url.ends_with("/v1/session-tokens") {
+                    if request.method == HttpMethod::Post {
+                        self.queue
+                            .push(now + ONE_WAY_MS, index, Sim::ExchangeArrives(id));
+                    }
+                    // DELETE (ending a session on purpose) is fire and forget.
+                } else if request.url.contains("/socket.io/1/?") {
+                    let body = format!("SID{index}:60:60:websocket");
+                    self.queue.push(
+                        now + RTT_MS,
+                        index,
+                        Sim::Http(id, answer(200, body, None, now + RTT_MS)),
+                    );
+                } else {
+                    panic!("unexpected request to {}", request.url);
+                }
+            }
+            Command::OpenSocket { id, .. } => {
+                *self.socket = Some(id);
+                self.queue.push(now + RTT_MS, index, Sim::Open(id));
+                self.queue
+                    .push(now + RTT_MS + 1, index, Sim::Frame(id, "1::".into()));
+            }
+            Command::Send { id, text } => {
+                // `5:<ack>+::{"name":"post",...}`: answer register requests through the ack.
+                if text.contains("/v1/connections") {
+                    if let Some(ack) = text
+                        .strip_prefix("5:")
+                        .and_then(|rest| rest.split('+').next())
+                        .and_then(|ack| ack.parse::<u64>().ok())
+                    {
+                        let frame = format!(
+                            r#"6:::{ack}+[{{"body":{{"id":"C{index}","endpointId":"herd@example.com"}},"headers":{{}},"statusCode":200}}]"#
+                        );
+                        self.queue.push(now + RTT_MS, index, Sim::Frame(id, frame));
+                    }
+                }
+            }
+            Command::CloseSocket { id } => {
+                if *self.socket == Some(id) {
+                    *self.socket = None;
+                }
+            }
+            // Answers of aborted requests still arrive; the core drops them by id.
+            Command::Abort { .. } => {}
+            Command::GetToken { .. } => unreachable!("the herd uses tokenUrl"),
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Connect { .. } if self.server.counting() => {
+                self.server.recovered(self.now);
+                *self.done = true;
+            }
+            Event::Failed { code, .. } => panic!("client {} failed: {code}", self.index),
+            _ => {}
+        }
+    }
+}
+
 impl World {
-    /// Performs what client `index` asked for and re-arms its timer.
-    fn drain(&mut self, index: u32, now: u64) {
+    /// Feeds `input` to client `index` at `now`, performs what it asked for and re-arms its
+    /// timer.
+    fn input(&mut self, index: u32, now: u64, input: Input) {
         let client = &mut self.clients[index as usize];
-        while let Some(command) = client.machine.poll_command() {
-            match command {
-                Command::Http { id, request } => {
-                    if request.url == TOKEN_URL {
-                        self.server.token_request();
-                        client.tokens_issued += 1;
-                        let body = format!(r#"{{"token":"T{index}-{}"}}"#, client.tokens_issued);
-                        self.queue.push(
-                            now + RTT_MS,
-                            index,
-                            Input::Http(id, answer(200, body, None, now + RTT_MS)),
-                        );
-                    } else if request.url.ends_with("/v1/session-tokens") {
-                        if request.method == HttpMethod::Post {
-                            self.queue
-                                .push(now + ONE_WAY_MS, index, Input::ExchangeArrives(id));
-                        }
-                        // DELETE (ending a session on purpose) is fire and forget.
-                    } else if request.url.contains("/socket.io/1/?") {
-                        let body = format!("SID{index}:60:60:websocket");
-                        self.queue.push(
-                            now + RTT_MS,
-                            index,
-                            Input::Http(id, answer(200, body, None, now + RTT_MS)),
-                        );
-                    } else {
-                        panic!("unexpected request to {}", request.url);
-                    }
-                }
-                Command::OpenSocket { id, .. } => {
-                    client.socket = Some(id);
-                    self.queue.push(now + RTT_MS, index, Input::Open(id));
-                    self.queue
-                        .push(now + RTT_MS + 1, index, Input::Frame(id, "1::".into()));
-                }
-                Command::Send { id, text } => {
-                    // `5:<ack>+::{"name":"post",...}`: answer register requests through the ack.
-                    if text.contains("/v1/connections") {
-                        if let Some(ack) = text
-                            .strip_prefix("5:")
-                            .and_then(|rest| rest.split('+').next())
-                            .and_then(|ack| ack.parse::<u64>().ok())
-                        {
-                            let frame = format!(
-                                r#"6:::{ack}+[{{"body":{{"id":"C{index}","endpointId":"herd@example.com"}},"headers":{{}},"statusCode":200}}]"#
-                            );
-                            self.queue
-                                .push(now + RTT_MS, index, Input::Frame(id, frame));
-                        }
-                    }
-                }
-                Command::CloseSocket { id } => {
-                    if client.socket == Some(id) {
-                        client.socket = None;
-                    }
-                }
-                // Answers of aborted requests still arrive; the core drops them by id.
-                Command::Abort { .. } => {}
-                Command::GetToken { .. } => unreachable!("the herd uses tokenUrl"),
-            }
-        }
-        while let Some(event) = client.machine.poll_event() {
-            match event {
-                Event::Connect { .. } if self.server.counting() => {
-                    self.server.recovered(now);
-                    client.done = true;
-                }
-                Event::Failed { code, .. } => panic!("client {index} failed: {code}"),
-                _ => {}
-            }
-        }
+        let at = Now::new(Instant::from_millis(now), WALL_CLOCK_ORIGIN_MS + now);
+        client.machine.handle_input(at, input);
+        let mut network = Network {
+            index,
+            now,
+            queue: &mut self.queue,
+            server: &mut self.server,
+            socket: &mut client.socket,
+            tokens_issued: &mut client.tokens_issued,
+            done: &mut client.done,
+        };
+        let deadline = client.machine.drain(&mut network).map(Instant::as_millis);
         if client.done {
             return;
         }
-        let deadline = client.machine.poll_timeout().map(Instant::as_millis);
         if deadline != client.armed {
             client.armed = deadline;
             if let Some(at) = deadline {
-                self.queue.push(at.max(now), index, Input::Timer(at));
+                self.queue.push(at.max(now), index, Sim::Timer(at));
             }
         }
     }
 
-    fn handle(&mut self, now: u64, index: u32, input: Input) {
-        let at = Instant::from_millis(now);
-        {
-            let client = &mut self.clients[index as usize];
-            if client.done {
-                return;
-            }
-            match input {
-                Input::Timer(deadline) => {
-                    if client.armed != Some(deadline) {
-                        return;
-                    }
-                    client.armed = None;
-                    client.machine.handle_timeout(at);
-                }
-                Input::Http(id, response) => client.machine.handle_http(at, id, Ok(response)),
-                Input::ExchangeArrives(id) => {
-                    let response = match self.server.exchange(now) {
-                        Ok(()) => answer(
-                            200,
-                            format!(
-                                r#"{{"message":"Authorization successful","token":"APP-{index}-{now}"}}"#
-                            ),
-                            None,
-                            now + ONE_WAY_MS,
-                        ),
-                        Err(retry_after) => answer(
-                            503,
-                            r#"{"error":"Service Unavailable"}"#.into(),
-                            retry_after,
-                            now + ONE_WAY_MS,
-                        ),
-                    };
-                    self.queue
-                        .push(now + ONE_WAY_MS, index, Input::Http(id, response));
+    fn handle(&mut self, now: u64, index: u32, sim: Sim) {
+        if self.clients[index as usize].done {
+            return;
+        }
+        let input = match sim {
+            Sim::Timer(deadline) => {
+                let client = &mut self.clients[index as usize];
+                if client.armed != Some(deadline) {
                     return;
                 }
-                Input::Open(id) => client.machine.handle_socket_open(at, id),
-                Input::Frame(id, text) => client.machine.handle_socket_message(at, id, &text),
+                client.armed = None;
+                Input::Timeout
             }
-        }
-        self.drain(index, now);
+            Sim::Http(id, response) => Input::Http {
+                id,
+                result: Ok(response),
+            },
+            Sim::ExchangeArrives(id) => {
+                let response = match self.server.exchange(now) {
+                    Ok(()) => answer(
+                        200,
+                        format!(
+                            r#"{{"message":"Authorization successful","token":"APP-{index}-{now}"}}"#
+                        ),
+                        None,
+                        now + ONE_WAY_MS,
+                    ),
+                    Err(retry_after) => answer(
+                        503,
+                        r#"{"error":"Service Unavailable"}"#.into(),
+                        retry_after,
+                        now + ONE_WAY_MS,
+                    ),
+                };
+                self.queue
+                    .push(now + ONE_WAY_MS, index, Sim::Http(id, response));
+                return;
+            }
+            Sim::Open(id) => Input::SocketOpen { id },
+            Sim::Frame(id, text) => Input::SocketMessage { id, text },
+        };
+        self.input(index, now, input);
     }
 
     fn run_until(&mut self, until: u64) {
@@ -238,10 +266,7 @@ pub fn run(
             done: false,
         });
         let start_at = spread.below_inclusive(5_000);
-        world.clients[index as usize]
-            .machine
-            .start(Instant::from_millis(start_at));
-        world.drain(index, start_at);
+        world.input(index, start_at, Input::Start);
     }
     // Everyone connects within ~5 s; the backoff counter resets 10 s later (stableAfterMs).
     let drop_at = 30_000;
@@ -252,13 +277,14 @@ pub fn run(
     }
     world.server.release(drop_at);
     for index in 0..clients {
-        let client = &mut world.clients[index as usize];
+        let client = &world.clients[index as usize];
         let socket = client.socket.expect("a connected client has a socket");
         // Abnormal closure: the server went away without `0::`.
-        client
-            .machine
-            .handle_socket_close(Instant::from_millis(drop_at), socket, 1006);
-        world.drain(index, drop_at);
+        let close = Input::SocketClose {
+            id: socket,
+            code: 1006,
+        };
+        world.input(index, drop_at, close);
     }
     while world.server.recovered_count() < clients as usize {
         let Some((now, index, input)) = world.queue.pop_until(drop_at + horizon_ms) else {
