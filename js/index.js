@@ -142,6 +142,12 @@ export function connect(options) {
   return new Client(wasm.connect(options));
 }
 
+/** The names `listen` accepts (the client's own list, in the order `index.d.ts` declares them). */
+export function eventNames() {
+  if (!initialized) throw new RespokeError("NOT_INITIALIZED", "call (and await) init() first");
+  return wasm.eventNames();
+}
+
 /** Counts of live objects across all clients (sockets, drivers, requests, timers, listeners). */
 export function debugCounters() {
   if (!initialized) throw new RespokeError("NOT_INITIALIZED", "call (and await) init() first");

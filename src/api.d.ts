@@ -389,3 +389,6 @@ export interface DebugCounters {
 
 /** Counts of live objects, for leak checks. */
 export function debugCounters(): DebugCounters;
+
+/** The names `listen` accepts, in the order {@link ClientEventMap} declares them. */
+export function eventNames(): ClientEventName[];

@@ -1,5 +1,5 @@
 // The demo app: logs in to the example app server, then uses the client exactly as any app would.
-import init, { connect } from "/pkg/index.js";
+import init, { connect, eventNames } from "/pkg/index.js";
 import { Timeline, formatDuration } from "./timeline.js";
 import {
   chatNewClient,
@@ -19,7 +19,6 @@ import {
 } from "./chat.js";
 
 const $ = (id) => document.getElementById(id);
-const EVENTS = ["state", "connect", "disconnect", "reconnecting", "failed", "error", "message", "presence", "join", "leave", "pubsub"];
 const LOG_LIMIT = 300;
 
 /** The dev server's built-in demo users (it prints them at start-up; a --config file has others). */
@@ -236,7 +235,7 @@ function startClient() {
   const handler = (event) => {
     if (owner === client) onClientEvent(event);
   };
-  for (const type of EVENTS) client.listen(type, handler);
+  for (const type of eventNames()) client.listen(type, handler);
   renderState({ state: client.state });
   renderCounters();
   $("btn-login-again").hidden = true;

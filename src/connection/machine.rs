@@ -5,12 +5,12 @@
 use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request};
 
-use super::attempt::{end_session, Attempt, Ctx, Ids, Progress};
+use super::attempt::{end_session, Attempt, Ctx, Ids};
 use super::calls::{report, AppCall, CallError, CallId, Calls};
 use super::code::Code;
-use super::command::{Command, RequestId};
+use super::command::Command;
 use super::config::Config;
-use super::environment::{Conditions, HoldCause, Reaction};
+use super::environment::Conditions;
 use super::error::Failure;
 use super::event::{Event, Phase, State, Stats, WaitingFor};
 use super::io::{Input, Now, Output, Sink};
@@ -21,7 +21,7 @@ use super::restore::Restore;
 use super::retry::Retry;
 use super::time::Instant;
 use super::timer::{Timer, Timers};
-use super::token::{Token, TokenLedger};
+use super::token::TokenLedger;
 
 /// The path of the liveness probe sent after a wake. Any answer, even a 404 error ack, proves
 /// the socket alive; so does any other packet.
@@ -59,6 +59,9 @@ macro_rules! ctx {
         }
     };
 }
+
+mod outcome;
+mod wakes;
 
 /// The connection core. Feed it [`Input`]s (and the app's requests, [`Machine::call`]) with
 /// the current time, then [`drain`](Self::drain) it.
@@ -413,302 +416,6 @@ impl Machine {
         self.clear_attempt_timers();
         self.retry.restart();
         self.begin_attempt(now);
-    }
-
-    // ----- the attempt ---------------------------------------------------------------------
-
-    fn begin_attempt(&mut self, now: Instant) {
-        self.retry.began();
-        let attempt = Attempt::begin(&mut ctx!(self), now, self.retry.attempt());
-        self.status = Status::Connecting(attempt);
-        self.report_state(now, None);
-    }
-
-    /// Runs one transition of the attempt under way and applies what it leads to.
-    fn progress(&mut self, now: Instant, step: impl FnOnce(Attempt, &mut Ctx) -> Progress) {
-        let attempt = match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connecting(attempt) => attempt,
-            other => return self.status = other,
-        };
-        match step(attempt, &mut ctx!(self)) {
-            Progress::Next(attempt) => {
-                self.status = Status::Connecting(attempt);
-                self.report_state(now, None);
-            }
-            Progress::Registered {
-                link,
-                endpoint_id,
-                connection_id,
-            } => self.connected(now, link, endpoint_id, connection_id),
-            Progress::Failed {
-                attempt,
-                failure,
-                retry_after_ms,
-            } => {
-                self.status = Status::Connecting(attempt);
-                if failure.is_terminal() {
-                    self.fail(now, failure);
-                } else {
-                    self.retry(now, failure, retry_after_ms);
-                }
-            }
-        }
-    }
-
-    fn connected(&mut self, now: Instant, link: Link, endpoint_id: String, connection_id: String) {
-        self.timers.clear(Timer::Attempt);
-        self.timers.clear(Timer::Token);
-        if self.config.stable_after_ms == 0 {
-            self.retry.stable();
-        } else {
-            self.timers
-                .set(Timer::Stable, now + self.config.stable_after_ms);
-        }
-        self.stats.connects += 1;
-        self.out.event(Event::Connect {
-            endpoint_id: endpoint_id.clone(),
-            connection_id: connection_id.clone(),
-            attempt: self.retry.attempt(),
-        });
-        self.status = Status::Connected(Live {
-            link,
-            endpoint_id,
-            connection_id,
-        });
-        self.report_state(now, None);
-        if let Status::Connected(live) = &mut self.status {
-            // What the app set up first, then the requests that waited, in order.
-            for call in self.restore.calls() {
-                self.calls
-                    .send(&mut self.out, &mut live.link, call, now, &self.config);
-            }
-            self.calls
-                .flush(&mut self.out, &mut live.link, now, &self.config);
-        }
-    }
-
-    // ----- endings -------------------------------------------------------------------------
-
-    /// The socket or the attempt is gone: a disconnect when connected, a failed attempt
-    /// otherwise. Either way a new attempt with a new token follows.
-    fn lose(&mut self, now: Instant, failure: Failure) {
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connected(live) => self.connection_lost(now, live.link, failure),
-            other => {
-                self.status = other;
-                self.retry(now, failure, None);
-            }
-        }
-    }
-
-    /// A live connection ended (its link already taken out of `status`): close the socket,
-    /// tell the app, and schedule the first attempt of a new series.
-    fn connection_lost(&mut self, now: Instant, link: Link, failure: Failure) {
-        self.release_link(link);
-        self.clear_attempt_timers();
-        self.stats.disconnects += 1;
-        self.out.event(Event::Disconnect {
-            reason: failure.to_string(),
-            code: failure.code(),
-            will_reconnect: true,
-        });
-        self.retry.connection_lost();
-        self.schedule(now, failure.code(), None);
-    }
-
-    /// The current attempt failed; schedule the next one.
-    fn retry(&mut self, now: Instant, failure: Failure, retry_after_ms: Option<u64>) {
-        self.release_current();
-        self.out.error(&failure, true);
-        self.retry.attempt_failed();
-        self.schedule(now, failure.code(), retry_after_ms);
-    }
-
-    fn schedule(&mut self, now: Instant, cause: Code, retry_after_ms: Option<u64>) {
-        self.retry.honour(now, retry_after_ms, &self.config);
-        self.status = Status::Waiting;
-        if self.blocked().is_some() {
-            // Offline, hidden or suspended: no timer; the matching wake schedules the attempt.
-            self.timers.clear(Timer::Backoff);
-            return self.report_state(now, None);
-        }
-        let delay_ms = self.retry.next_delay(retry_after_ms, &self.config);
-        self.timers.set(Timer::Backoff, now + delay_ms);
-        self.out.event(Event::Reconnecting {
-            attempt: self.retry.attempt(),
-            delay_ms,
-            cause,
-        });
-        self.report_state(now, Some(delay_ms));
-    }
-
-    /// Terminal: nothing more is sent until the app calls `reconnect()`.
-    fn fail(&mut self, now: Instant, failure: Failure) {
-        self.release_current();
-        self.calls
-            .reject_all(&mut self.out, Code::Failed, &failure.to_string());
-        self.timers.clear_all();
-        self.status = Status::Failed;
-        self.out.error(&failure, false);
-        self.out.event(Event::Failed {
-            reason: failure.to_string(),
-            status: failure.status(),
-            code: failure.code(),
-            reauthenticate: failure.needs_reauthentication(),
-        });
-        self.report_state(now, None);
-    }
-
-    /// Aborts the in-flight request and closes the socket of whatever is current.
-    fn release_current(&mut self) {
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connecting(attempt) => {
-                self.release_attempt(attempt);
-            }
-            Status::Connected(live) => self.release_link(live.link),
-            other => self.status = other,
-        }
-        self.clear_attempt_timers();
-    }
-
-    /// Releases an attempt's request or socket; returns its App-Token if it had one.
-    fn release_attempt(&mut self, attempt: Attempt) -> Option<Token> {
-        match attempt {
-            Attempt::Token { req } | Attempt::Session { req } => {
-                self.abort(req);
-                None
-            }
-            Attempt::Handshake { req, app_token } => {
-                self.abort(req);
-                Some(app_token)
-            }
-            Attempt::Socket { link } | Attempt::Register { link, .. } => {
-                let app_token = link.app_token.clone();
-                self.release_link(link);
-                Some(app_token)
-            }
-        }
-    }
-
-    fn abort(&mut self, id: RequestId) {
-        self.out.command(Command::Abort { id });
-    }
-
-    fn release_link(&mut self, link: Link) {
-        self.out.command(Command::CloseSocket { id: link.conn });
-        self.calls.lose_in_flight(&mut self.out);
-    }
-
-    fn clear_attempt_timers(&mut self) {
-        for timer in [
-            Timer::Token,
-            Timer::Attempt,
-            Timer::Heartbeat,
-            Timer::Stable,
-            Timer::Backoff,
-            Timer::Verify,
-        ] {
-            self.timers.clear(timer);
-        }
-    }
-
-    // ----- wakes (the policy is environment.rs) ---------------------------------------------
-
-    /// The device slept: the socket is verified, an attempt under way is restarted, a wait is
-    /// cut short.
-    fn woke_from_sleep(&mut self, now: Instant) {
-        match self.status {
-            Status::Connected(_) => self.verify(now),
-            Status::Connecting(_) => {
-                self.release_current();
-                self.out.error(&Failure::Wake, true);
-                self.status = Status::Waiting;
-                self.try_soon(now, Code::Wake);
-            }
-            Status::Waiting => self.try_soon(now, Code::Wake),
-            Status::Idle | Status::Failed | Status::Closed => {}
-        }
-    }
-
-    fn react(&mut self, now: Instant, reaction: Reaction) {
-        match reaction {
-            Reaction::Hold(cause) => self.hold(now, cause),
-            Reaction::TrySoon(cause) => self.try_soon(now, cause),
-            Reaction::Verify => self.verify(now),
-            Reaction::VerifyThenTrySoon(cause) => {
-                self.verify(now);
-                self.try_soon(now, cause);
-            }
-            Reaction::Report => self.report_state(now, None),
-            Reaction::Nothing => {}
-        }
-    }
-
-    /// Stops using the network for now (offline, hidden into the back/forward cache, frozen).
-    fn hold(&mut self, now: Instant, cause: HoldCause) {
-        let (failure, clean) = (cause.failure(), cause.leaves_cleanly());
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connected(live) => {
-                if clean {
-                    self.out.send(live.link.conn, Packet::disconnect().encode());
-                    end_session(&mut ctx!(self), &live.link.app_token);
-                }
-                self.connection_lost(now, live.link, failure);
-            }
-            Status::Connecting(attempt) => {
-                if let (Some(app_token), true) = (self.release_attempt(attempt), clean) {
-                    end_session(&mut ctx!(self), &app_token);
-                }
-                self.clear_attempt_timers();
-                self.out.error(&failure, true);
-                self.schedule(now, failure.code(), None);
-            }
-            Status::Waiting => {
-                self.status = Status::Waiting;
-                self.timers.clear(Timer::Backoff);
-                self.report_state(now, None);
-            }
-            other => self.status = other,
-        }
-    }
-
-    /// Conditions changed for the better: a waiting client attempts soon (`retry.rs`).
-    fn try_soon(&mut self, now: Instant, cause: Code) {
-        if !matches!(self.status, Status::Waiting) {
-            return;
-        }
-        if self.blocked().is_some() {
-            // Still held back by something else (say, online again but hidden): say what.
-            return self.report_state(now, None);
-        }
-        let pending = self.timers.get(Timer::Backoff);
-        let Some(until) = self.retry.soon(now, pending, &self.config) else {
-            return;
-        };
-        self.timers.set(Timer::Backoff, until);
-        let delay_ms = until.millis_since(now);
-        self.out.event(Event::Reconnecting {
-            attempt: self.retry.attempt(),
-            delay_ms,
-            cause,
-        });
-        self.report_state(now, Some(delay_ms));
-    }
-
-    /// Checks that a live socket still works: sends a probe; any packet before the deadline
-    /// proves it alive, silence replaces it.
-    fn verify(&mut self, now: Instant) {
-        if self.timers.get(Timer::Verify).is_some() {
-            return;
-        }
-        let Status::Connected(live) = &mut self.status else {
-            return;
-        };
-        let timeout_ms = self.config.verify_timeout_ms.min(live.link.heartbeat_ms);
-        let probe = Request::new(Method::Get, PROBE_PATH);
-        live.link
-            .send_request(&mut self.out, probe, &self.config.sdk);
-        self.timers.set(Timer::Verify, now + timeout_ms);
     }
 
     // ----- small helpers -------------------------------------------------------------------

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_net::http::Request;
+use respoke_client::connection::EventName;
 use respoke_client::{connect, debug_counters, Client};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -91,20 +92,6 @@ pub async fn wait_until(what: &str, timeout_ms: u32, mut condition: impl FnMut()
 
 // ----- the client under test -------------------------------------------------------------------
 
-pub const EVENTS: [&str; 11] = [
-    "connect",
-    "disconnect",
-    "reconnecting",
-    "failed",
-    "state",
-    "error",
-    "message",
-    "presence",
-    "join",
-    "leave",
-    "pubsub",
-];
-
 /// Records every event a client emits, with the time it arrived.
 pub struct Recorder {
     events: Rc<RefCell<Vec<(String, f64, JsValue)>>>,
@@ -114,9 +101,10 @@ pub struct Recorder {
 impl Recorder {
     pub fn attach(client: &Client) -> Recorder {
         let events: Rc<RefCell<Vec<(String, f64, JsValue)>>> = Rc::default();
-        let listeners = EVENTS
+        let listeners = EventName::ALL
             .iter()
-            .map(|&name| {
+            .map(|name| {
+                let name = name.as_str();
                 let events = events.clone();
                 let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
                     events
