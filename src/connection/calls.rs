@@ -16,44 +16,15 @@ use std::collections::VecDeque;
 
 use respoke_protocol::push::publish_path;
 use respoke_protocol::sails::{Method, Request, Response};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::code::Code;
 use super::config::Config;
-use super::event::Event;
+use super::event::{CallError, CallId, Event};
 use super::link::Link;
 use super::outbox::Outbox;
 use super::time::Instant;
 use super::wire::{object, strings};
-
-/// Identifies one request made by the app; its outcome is an [`super::Event::Reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct CallId(pub u64);
-
-/// Why a request did not get an answer body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CallError {
-    /// Stable code (a [`Code`] of the `Request` group).
-    pub code: Code,
-    /// Human-readable.
-    pub message: String,
-    /// The answer's status code, for `REQUEST_FAILED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-}
-
-impl CallError {
-    /// An error without a status.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
-        CallError {
-            code,
-            message: message.into(),
-            status: None,
-        }
-    }
-}
 
 /// A request the app makes over the socket (the input of [`super::Machine::call`]).
 #[derive(Debug, Clone, PartialEq)]

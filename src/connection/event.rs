@@ -4,8 +4,35 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::calls::{CallError, CallId};
 use super::code::Code;
+
+/// Identifies one request made by the app; its outcome is an [`Event::Reply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct CallId(pub u64);
+
+/// Why a request did not get an answer body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallError {
+    /// Stable code (a [`Code`] of the `Request` group).
+    pub code: Code,
+    /// Human-readable.
+    pub message: String,
+    /// The answer's status code, for `REQUEST_FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl CallError {
+    /// An error without a status.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        CallError {
+            code,
+            message: message.into(),
+            status: None,
+        }
+    }
+}
 
 macro_rules! event_names {
     ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {

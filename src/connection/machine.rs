@@ -6,13 +6,13 @@ use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request};
 
 use super::attempt::{end_session, Attempt, Ctx, Ids};
-use super::calls::{report, AppCall, CallError, CallId, Calls};
+use super::calls::{report, AppCall, Calls};
 use super::code::Code;
 use super::command::Command;
 use super::config::Config;
 use super::environment::Conditions;
 use super::error::Failure;
-use super::event::{Event, Phase, State, Stats, WaitingFor};
+use super::event::{CallError, CallId, Event, Phase, State, Stats, WaitingFor};
 use super::io::{Input, Now, Output, Sink};
 use super::link::Link;
 use super::outbox::Outbox;

@@ -66,7 +66,7 @@ pub mod token;
 mod wire;
 
 pub use backoff::{BackoffConfig, Rng};
-pub use calls::{AppCall, CallError, CallId};
+pub use calls::AppCall;
 pub use code::{Code, CodeGroup};
 pub use command::{
     Command, ConnId, HttpError, HttpMethod, HttpRequest, HttpResponse, RequestId,
@@ -75,7 +75,7 @@ pub use command::{
 pub use config::{Config, Credentials, TokenSource, DEFAULT_BASE_URL};
 pub use environment::{Environment, CLOCK_JUMP_MS};
 pub use error::{ConfigError, Failure, HttpPhase};
-pub use event::{Event, EventName, Phase, State, Stats, WaitingFor};
+pub use event::{CallError, CallId, Event, EventName, Phase, State, Stats, WaitingFor};
 pub use io::{Input, Now, Output, Sink};
 pub use machine::{Machine, PROBE_PATH};
 pub use respoke_protocol::sails::Method;
