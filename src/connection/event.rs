@@ -171,7 +171,7 @@ pub struct Stats {
     pub disconnects: u32,
 }
 
-/// What the app hears, drained with [`Machine::poll_event`].
+/// What the app hears, handed out by [`Machine::poll_output`](super::Machine::poll_output).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
@@ -302,7 +302,7 @@ pub enum Event {
         /// The text.
         message: String,
     },
-    /// The outcome of a request made with [`Machine::request`] and friends. For the shell (it
+    /// The outcome of a request made with [`Machine::call`](super::Machine::call). For the shell (it
     /// settles the request's promise), not an app event.
     Reply {
         /// Which request.

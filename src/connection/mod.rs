@@ -26,7 +26,9 @@
 //!
 //! | decision | file |
 //! |---|---|
-//! | the state, input dispatch, stale input, what a failure leads to | `machine.rs` |
+//! | the state, input dispatch, stale input | `machine.rs` |
+//! | what an attempt's outcome or a lost connection leads to | `machine/outcome.rs` |
+//! | what a wake does to the current state | `machine/wakes.rs` |
 //! | the attempt's phases and the requests of each (token, session, handshake, socket, register) | `attempt.rs` |
 //! | classification: which statuses and failures are retried, which are terminal | `error.rs` |
 //! | backoff: the jitter window and its growth | `backoff.rs` |
