@@ -102,6 +102,7 @@ async fn admin_login_flood_is_throttled() {
     let h = start_with(fast_settings()).await;
     let url = format!("{}/v1/adminsessions", h.api);
     let (mut unauthorized, mut throttled) = (0, 0);
+    let started = std::time::Instant::now();
     for _ in 0..20 {
         let reply = h
             .http
@@ -126,11 +127,19 @@ async fn admin_login_flood_is_throttled() {
             other => panic!("unexpected status {other}"),
         }
     }
+    // A burst of 5, then one more per `login_refill` (2 s) of the time the flood took: on a
+    // loaded machine the 20 logins take longer and the bucket refills meanwhile.
+    let refills = (started.elapsed().as_secs_f64() / 2.0).floor() as u32;
+    let allowed = 5 + refills;
     assert!(
-        unauthorized <= 5,
-        "{unauthorized} verifications let through"
+        unauthorized <= allowed,
+        "{unauthorized} verifications let through (allowed {allowed})"
     );
-    assert!(throttled >= 15, "only {throttled} of 20 throttled");
+    assert_eq!(unauthorized + throttled, 20);
+    assert!(
+        throttled >= 20 - allowed,
+        "only {throttled} of 20 throttled"
+    );
 }
 
 #[tokio::test]
