@@ -29,9 +29,9 @@ use crate::config::{verify_password_in, AppConfig, Config, ConfigError, Settings
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::opaque;
-use crate::lock;
 use crate::login_gate::{LoginGate, Peer};
 use crate::stats::Stats;
+use crate::sync::lock;
 use crate::untrusted::{untrusted_opt, Untrusted};
 
 /// The longest password accepted (bytes): 400 beyond, before any hashing.

@@ -10,6 +10,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::Deserialize;
 
 use crate::ids::random_bytes;
+use crate::respoke::roles::Role;
 
 /// The demo app's id.
 pub const DEMO_APP_ID: &str = "7C5B1A0E-3F2D-4B8A-9E61-2D4C8F0A1B35";
@@ -27,8 +28,8 @@ pub const DEMO_USERS: [(&str, &str); 3] = [
 pub const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin");
 /// The demo app's name (`GET /v1/apps/{appId}`).
 pub const DEMO_APP_NAME: &str = "respoke-devserver demo";
-/// The longest app or role name accepted.
-pub const MAX_NAME_LEN: usize = 128;
+/// The longest app or role name accepted (the roles' own bound, so the two cannot drift).
+pub const MAX_NAME_LEN: usize = crate::respoke::roles::MAX_NAME_LEN;
 /// The most `[turn] uris`.
 pub const MAX_TURN_URIS: usize = 16;
 /// The longest `[turn] ttl` (seconds): 30 days.
@@ -237,7 +238,7 @@ impl Config {
                 )));
             }
             for role in &app.roles {
-                crate::respoke::roles::Role::from_config(&app.id, role)
+                Role::configured(&app.id, &role.id, &role.name, role.groups.as_ref())
                     .map_err(|e| ConfigError::Invalid(format!("role {}: {e}", role.id)))?;
             }
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{verify_password, Config};
 use crate::ids::guid;
-use crate::lock;
+use crate::sync::lock;
 
 /// How long an Admin-Token lasts.
 pub const ADMIN_SESSION_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod hub;
 pub mod outbox;
 pub mod requests;
+pub mod role_store;
 pub mod roles;
 pub mod routes;
 pub mod session;

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::admission::{Admission, Refused};
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
-use crate::lock;
 use crate::login_gate::LoginGate;
 use crate::respoke::admin_sessions::AdminSessions;
 use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::respoke::outbox::{socket_queue, CloseReason, SocketReceiver};
-use crate::respoke::roles::RoleStore;
+use crate::respoke::role_store::RoleStore;
 use crate::stats::Stats;
+use crate::sync::lock;
 
 /// Minted tokens by id, and their ids in minting order (for expiry from the front, and for
 /// forgetting the oldest beyond `--max-pending-tokens`).
