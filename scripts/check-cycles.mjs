@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Import cycles between the modules of every crate of the workspace.
 //
-// Usage: node scripts/check-cycles.mjs [--allow DIR]... [--edges]
+// Usage: node scripts/check-cycles.mjs [--allow DIR]... [--edges] [--root DIR]
 //
 // Builds, for each crate root of each [workspace] member in Cargo.toml (src/lib.rs,
 // src/main.rs, or the [lib] / [[bin]] paths), the module tree the `mod` declarations make, then
@@ -10,7 +10,8 @@
 // and the lines that create them. Exits 1 if there is a cycle, unless every file of it is under
 // a DIR given with --allow (relative to the repository root, e.g. `--allow src` for the client
 // crate): such cycles are printed as "allowed" and do not fail. `--edges` also prints every
-// edge of the graph (to see what the rules make of a file). Exits 2 on a usage error.
+// edge of the graph (to see what the rules make of a file); `--root` checks another workspace
+// than this repository (scripts/check-cycles.test.mjs does). Exits 2 on a usage error.
 //
 // The rules:
 //
@@ -40,10 +41,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+let ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 function usage(message) {
-  console.error(`check-cycles: ${message}\nusage: node scripts/check-cycles.mjs [--allow DIR]... [--edges]`);
+  console.error(`check-cycles: ${message}\nusage: node scripts/check-cycles.mjs [--allow DIR]... [--edges] [--root DIR]`);
   process.exit(2);
 }
 
@@ -52,7 +53,9 @@ let printEdges = false;
 {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--edges") {
+    if (args[i] === "--root" && i + 1 < args.length) {
+      ROOT = resolve(args[++i]);
+    } else if (args[i] === "--edges") {
       printEdges = true;
     } else if (args[i] === "--allow" && i + 1 < args.length) {
       allowed.push(args[++i].replace(/\/+$/, "") + "/");
