@@ -21,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod login_gate;
+pub mod passwords;
 pub mod respoke;
 pub mod serve;
 pub mod stats;
