@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_sessions;
+pub mod controls;
 pub mod gate;
 pub mod hub;
 pub mod outbox;
