@@ -36,10 +36,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::respoke::outbox::{CloseReason, Outgoing, SocketSender};
 use respoke_protocol::push::{
-    MembershipEvent, MessageEvent, ObservedPresence, Presence, PresenceEvent, PubSubEvent,
-    SendMessage, SendSignal, SignalEvent, SignalHeader, Subscriber, UNAVAILABLE,
+    MembershipEvent, ObservedPresence, Presence, PresenceEvent, PubSubEvent, Subscriber,
+    UNAVAILABLE,
 };
 use respoke_protocol::PushEvent;
+
+mod messaging;
 
 /// A live socket's id (per server run).
 pub type SocketId = u64;
@@ -87,14 +89,6 @@ impl Connection {
     fn presence(&self) -> Presence {
         self.presence.clone().unwrap_or_else(Presence::unavailable)
     }
-}
-
-/// Whether a signal's text is respoke.js's `connected` signal (`{"signalType": "connected",
-/// ...}`); the server reads nothing else of a signal.
-fn is_connected_signal(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|signal| {
-        signal.get("signalType").and_then(serde_json::Value::as_str) == Some("connected")
-    })
 }
 
 /// Whether a presence is `{"type": "unavailable"}` (whatever `show` and `status` say).
@@ -277,111 +271,6 @@ impl Hub {
     /// The app of a socket.
     fn app_of(&self, socket: SocketId) -> Option<&str> {
         self.connections.get(&socket).map(|c| c.app_id.as_str())
-    }
-
-    /// Recipients of a 1:1 send: the sockets of `to` (only `to_connection`'s if given), and
-    /// with `cc_self` the sender's other sockets (marked `true`).
-    fn recipients(
-        &self,
-        sender: SocketId,
-        to: &str,
-        to_connection: Option<&str>,
-        cc_self: bool,
-    ) -> Vec<(SocketId, bool)> {
-        let Some(app_id) = self.app_of(sender) else {
-            return Vec::new();
-        };
-        let mut recipients: Vec<(SocketId, bool)> = self
-            .sockets_of(app_id, to)
-            .filter(|id| {
-                to_connection.map_or(true, |wanted| self.connection_id(*id) == Some(wanted))
-            })
-            .map(|id| (id, false))
-            .collect();
-        if cc_self {
-            if let Some(own) = self.connections.get(&sender) {
-                let copies: Vec<SocketId> = self
-                    .sockets_of(app_id, &own.endpoint_id)
-                    .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
-                    .collect();
-                recipients.extend(copies.into_iter().map(|id| (id, true)));
-            }
-        }
-        recipients
-    }
-
-    /// `post /v1/messages` from `sender`: a `message` event to each recipient.
-    pub fn send_message(
-        &self,
-        sender: SocketId,
-        message: &SendMessage,
-        now_ms: u64,
-    ) -> Vec<Delivery> {
-        let Some(from) = self.connections.get(&sender) else {
-            return Vec::new();
-        };
-        self.recipients(
-            sender,
-            &message.to,
-            message.to_connection.as_deref(),
-            message.cc_self == Some(true),
-        )
-        .into_iter()
-        .map(|(socket, copy)| {
-            let mut event = MessageEvent::new(
-                &from.endpoint_id,
-                &from.connection_id,
-                now_ms,
-                &message.message,
-            );
-            if copy {
-                event.header.to_original = Some(message.to.clone());
-            }
-            Delivery {
-                socket,
-                event: PushEvent::Message(event),
-            }
-        })
-        .collect()
-    }
-
-    /// `post /v1/signaling` from `sender`: a `signal` event to each recipient. A `connected`
-    /// signal addressed to one connection also goes to the recipient's other connections
-    /// (not to the sending socket): respoke.js's losing connections hang up when they read
-    /// that another connection won the call.
-    pub fn send_signal(&self, sender: SocketId, signal: &SendSignal, now_ms: u64) -> Vec<Delivery> {
-        let Some(from) = self.connections.get(&sender) else {
-            return Vec::new();
-        };
-        let mut recipients = self.recipients(
-            sender,
-            &signal.to,
-            signal.to_connection.as_deref(),
-            signal.cc_self == Some(true),
-        );
-        if signal.to_connection.is_some() && is_connected_signal(&signal.signal) {
-            let others: Vec<SocketId> = self
-                .sockets_of(&from.app_id, &signal.to)
-                .filter(|id| *id != sender && !recipients.iter().any(|(r, _)| r == id))
-                .collect();
-            recipients.extend(others.into_iter().map(|id| (id, false)));
-        }
-        recipients
-            .into_iter()
-            .map(|(socket, copy)| Delivery {
-                socket,
-                event: PushEvent::Signal(SignalEvent {
-                    header: SignalHeader {
-                        from: from.endpoint_id.clone(),
-                        from_type: Some("web".into()),
-                        from_connection: from.connection_id.clone(),
-                        timestamp: now_ms,
-                        to_original: copy.then(|| signal.to.clone()),
-                    },
-                    body: signal.signal.clone(),
-                }),
-            })
-            .collect()
     }
 
     /// Joins `socket` to `groups`. For each group it was not in yet, a `join` event goes to

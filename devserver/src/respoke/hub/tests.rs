@@ -1,6 +1,8 @@
 //! The routing rules, on hubs of a few sockets with real inboxes.
 
+use super::messaging::is_connected_signal;
 use super::*;
+use respoke_protocol::push::{SendMessage, SendSignal};
 use serde_json::json;
 
 fn sender() -> SocketSender {
