@@ -25,13 +25,14 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::services::ServeDir;
 
-use crate::config::{verify_password_in, AppConfig, Config, ConfigError, Settings, DEMO_USERS};
+use crate::config::{AppConfig, Config, ConfigError, Settings, DEMO_USERS};
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::ids::opaque;
-use crate::lock;
 use crate::login_gate::{LoginGate, Peer};
+use crate::passwords::verify_password_in;
 use crate::stats::Stats;
+use crate::sync::lock;
 use crate::untrusted::{untrusted_opt, Untrusted};
 
 /// The longest password accepted (bytes): 400 beyond, before any hashing.

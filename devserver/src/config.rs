@@ -1,15 +1,18 @@
-//! Configuration: apps, roles, users, admins and TURN (TOML), and the server's tunables.
+//! Configuration: apps, roles, users, admins and TURN (TOML). The server's tunables
+//! ([`Settings`], [`Limits`]) are in `config/settings.rs`; password hashing is
+//! [`crate::passwords`].
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::path::Path;
-use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::Deserialize;
 
-use crate::ids::random_bytes;
+use crate::passwords::{check_hash, hash_demo_password, PasswordError};
+use crate::respoke::roles::Role;
+
+mod settings;
+
+pub use settings::{Limits, Settings};
 
 /// The demo app's id.
 pub const DEMO_APP_ID: &str = "7C5B1A0E-3F2D-4B8A-9E61-2D4C8F0A1B35";
@@ -27,8 +30,8 @@ pub const DEMO_USERS: [(&str, &str); 3] = [
 pub const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin");
 /// The demo app's name (`GET /v1/apps/{appId}`).
 pub const DEMO_APP_NAME: &str = "respoke-devserver demo";
-/// The longest app or role name accepted.
-pub const MAX_NAME_LEN: usize = 128;
+/// The longest app or role name accepted (the roles' own bound, so the two cannot drift).
+pub const MAX_NAME_LEN: usize = crate::respoke::roles::MAX_NAME_LEN;
 /// The most `[turn] uris`.
 pub const MAX_TURN_URIS: usize = 16;
 /// The longest `[turn] ttl` (seconds): 30 days.
@@ -55,6 +58,9 @@ pub enum ConfigError {
     /// The content makes no sense (no app, a user without password, a bad hash...).
     #[error("invalid config: {0}")]
     Invalid(String),
+    /// A demo password could not be hashed.
+    #[error("invalid config: {0}")]
+    Password(#[from] PasswordError),
 }
 
 /// The whole configuration file.
@@ -237,7 +243,7 @@ impl Config {
                 )));
             }
             for role in &app.roles {
-                crate::respoke::roles::Role::from_config(&app.id, role)
+                Role::configured(&app.id, &role.id, &role.name, role.groups.as_ref())
                     .map_err(|e| ConfigError::Invalid(format!("role {}: {e}", role.id)))?;
             }
         }
@@ -256,7 +262,7 @@ impl Config {
         for user in self.users.iter().chain(&self.admins) {
             match (&user.password_hash, &user.password) {
                 (Some(hash), _) => {
-                    PasswordHash::new(hash).map_err(|e| {
+                    check_hash(hash).map_err(|e| {
                         ConfigError::Invalid(format!("password_hash of {}: {e}", user.name))
                     })?;
                 }
@@ -342,206 +348,10 @@ fn hash_passwords(users: &[UserConfig]) -> Result<HashMap<String, String>, Confi
     Ok(hashes)
 }
 
-/// Hashes a demo password with argon2id (8 MiB, 1 pass): cheap enough for a debug build to
-/// hash every demo user at start-up.
-pub fn hash_demo_password(password: &str) -> Result<String, ConfigError> {
-    let params = Params::new(8 * 1024, 1, 1, None)
-        .map_err(|e| ConfigError::Invalid(format!("argon2 parameters: {e}")))?;
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let salt = SaltString::encode_b64(&random_bytes::<16>())
-        .map_err(|e| ConfigError::Invalid(format!("salt: {e}")))?;
-    argon2
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ConfigError::Invalid(format!("hashing: {e}")))
-}
-
-/// Whether `password` matches the PHC string `hash` (CPU-heavy: call from a blocking task).
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    verify_password_in(hash, password, &mut Vec::new())
-}
-
-/// [`verify_password`] with argon2's working memory in `memory` (grown to the hash's `m`
-/// KiB if smaller, and kept): a caller that reuses its buffers allocates nothing per
-/// verification, so a login flood cannot fragment the heap or grow the process. Only
-/// argon2 PHC strings verify; anything else (or a malformed hash) is `false`.
-pub fn verify_password_in(hash: &str, password: &str, memory: &mut Vec<Block>) -> bool {
-    let Ok(parsed) = PasswordHash::new(hash) else {
-        return false;
-    };
-    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
-        return false;
-    };
-    let version = match parsed.version {
-        Some(version) => match Version::try_from(version) {
-            Ok(version) => version,
-            Err(_) => return false,
-        },
-        None => Version::V0x13,
-    };
-    let Ok(params) = Params::try_from(&parsed) else {
-        return false;
-    };
-    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-        return false;
-    };
-    let mut salt_bytes = [0u8; 64];
-    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
-        return false;
-    };
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
-    let mut output = vec![0u8; expected.len()];
-    Argon2::new(algorithm, version, params)
-        .hash_password_into_with_memory(
-            password.as_bytes(),
-            salt,
-            &mut output,
-            &mut memory[..blocks],
-        )
-        .is_ok()
-        && bool::from(subtle::ConstantTimeEq::ct_eq(
-            output.as_slice(),
-            expected.as_bytes(),
-        ))
-}
-
-/// The server's tunables, with documented defaults.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// How long after minting a tokenId may be exchanged. Default 30 s.
-    pub activation: Duration,
-    /// How often the server sends `2::`. Default 25 s.
-    pub heartbeat_interval: Duration,
-    /// The heartbeat timeout advertised in the handshake (seconds). Default 60.
-    pub heartbeat_timeout_secs: u32,
-    /// The close timeout advertised in the handshake (seconds). Default 60.
-    pub close_timeout_secs: u32,
-    /// Request body cap in bytes (413 beyond). Default 64 KiB.
-    pub body_limit: usize,
-    /// Session lifetime when `/v1/tokens` gives no `ttl` (seconds). Default 21600.
-    pub default_ttl_secs: u64,
-    /// The `ttl` the example app server asks for (seconds). Default 3600.
-    pub app_server_ttl_secs: u64,
-    /// Whether `/dev/` routes exist. Default true.
-    pub dev_controls: bool,
-    /// Load shedding: admit at most this many `POST /v1/session-tokens` a second and answer
-    /// the rest `503` with a `Retry-After` derived from the load (see [`crate::admission`]).
-    /// Default `None`: unlimited. `POST /dev/admission` changes it at run time; `/dev/reset`
-    /// restores this value.
-    pub admission_per_second: Option<NonZeroU32>,
-    /// The bounds on input, memory and work (see [`Limits`]).
-    pub limits: Limits,
-}
-
-/// Every bound the server enforces, each checked before the work it guards is done. The
-/// README's "Limits" table lists them with their flags.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Longest endpointId, appId, roleId, tokenId, group name or connection id (bytes): 400
-    /// beyond. Default 256. `--max-id-bytes`.
-    pub max_id_bytes: usize,
-    /// Largest socket.io text frame / WebSocket message (bytes); a bigger one closes the
-    /// socket (1009). Default 1 MiB, as engine.io's `maxHttpBufferSize`.
-    /// `--max-socket-message-bytes`.
-    pub max_socket_message_bytes: usize,
-    /// Most entries in one list of a socket request (`groups`, `endpointList`): 400 beyond.
-    /// Default 1,000.
-    pub max_list_entries: usize,
-    /// Most groups one connection may be in, and most endpoints it may observe: 400 beyond.
-    /// Default 1,000.
-    pub max_groups_per_connection: usize,
-    /// Packets waiting to be written to one socket; a consumer that falls further behind is
-    /// disconnected (`0::`, logged). Default 1,024. `--socket-queue-packets`.
-    pub socket_queue_packets: usize,
-    /// Bytes waiting to be written to one socket (same rule). Default 4 MiB.
-    /// `--socket-queue-bytes`.
-    pub socket_queue_bytes: usize,
-    /// Endpoints `/dev/stats` keeps counters for; the least recently active are evicted
-    /// beyond (counted in `endpointsEvicted`). Default 10,000. `--stats-max-endpoints`.
-    pub stats_max_endpoints: usize,
-    /// Minted but unexchanged tokenIds remembered; the oldest are forgotten beyond (counted in
-    /// `tokensEvicted`). Default 100,000. `--max-pending-tokens`.
-    pub max_pending_tokens: usize,
-    /// Live App-Token sessions; exchanges beyond answer 503. Default 200,000.
-    /// `--max-sessions`.
-    pub max_sessions: usize,
-    /// Open TCP connections per listener; new ones beyond are answered 503 and closed at
-    /// once. Default 10,000 (lowered to the open-file limit minus a reserve).
-    /// `--max-connections`.
-    pub max_connections: usize,
-    /// Time a connection has to send a complete request head, the longest a keep-alive
-    /// connection may sit idle between requests, and the longest pause inside a request body
-    /// (408). Default 10 s. `--header-read-timeout-secs`.
-    pub header_read_timeout: Duration,
-    /// Password verifications (argon2) running at once; default: one per core.
-    /// `--login-concurrency`.
-    pub login_concurrency: usize,
-    /// Logins waiting for a verification slot (they hold no argon2 memory); 429 beyond.
-    /// Default 64: a test harness signing in many users at once is not refused.
-    pub login_queue: usize,
-    /// Failed logins allowed per user name in a burst, then one per `login_refill`; 429 with
-    /// `Retry-After` beyond. Default 5.
-    pub login_burst_per_user: u32,
-    /// Failed logins allowed per peer address in a burst (same refill). Default 20.
-    pub login_burst_per_peer: u32,
-    /// One failed-login allowance comes back every this long. Default 2 s.
-    pub login_refill: Duration,
-    /// Lifetime of an app-server session cookie (its `Max-Age`, and the server forgets the
-    /// session then). Default 24 h. `--session-max-age-secs`.
-    pub session_max_age: Duration,
-    /// Signed-in app-server sessions kept; the oldest are ended beyond. Default 10,000.
-    /// `--max-app-sessions`.
-    pub max_app_sessions: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_id_bytes: 256,
-            max_socket_message_bytes: 1024 * 1024,
-            max_list_entries: 1_000,
-            max_groups_per_connection: 1_000,
-            socket_queue_packets: 1_024,
-            socket_queue_bytes: 4 * 1024 * 1024,
-            stats_max_endpoints: 10_000,
-            max_pending_tokens: 100_000,
-            max_sessions: 200_000,
-            max_connections: 10_000,
-            header_read_timeout: Duration::from_secs(10),
-            login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            login_queue: 64,
-            login_burst_per_user: 5,
-            login_burst_per_peer: 20,
-            login_refill: Duration::from_secs(2),
-            session_max_age: Duration::from_secs(24 * 3600),
-            max_app_sessions: 10_000,
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            activation: Duration::from_secs(30),
-            heartbeat_interval: Duration::from_secs(25),
-            heartbeat_timeout_secs: 60,
-            close_timeout_secs: 60,
-            body_limit: 64 * 1024,
-            default_ttl_secs: 21_600,
-            app_server_ttl_secs: 3_600,
-            dev_controls: true,
-            admission_per_second: None,
-            limits: Limits::default(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passwords::verify_password;
 
     #[test]
     fn demo_config_is_valid() {
@@ -579,20 +389,6 @@ password = "pw2"
         assert!(verify_password(&hashes["a@x"], "pw"));
         assert!(verify_password(&hashes["b@x"], "pw2"));
         assert!(!verify_password(&hashes["b@x"], "nope"));
-        assert!(!verify_password("garbage", "pw"));
-        // One buffer serves hashes of different sizes.
-        let mut memory = Vec::new();
-        assert!(verify_password_in(&hashes["a@x"], "pw", &mut memory));
-        assert_eq!(memory.len(), 8 * 1024);
-        assert!(!verify_password_in(&hashes["a@x"], "px", &mut memory));
-        // A hash made by the argon2 crate's defaults (19 MiB) verifies too.
-        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        let default_hash = Argon2::default()
-            .hash_password(b"pw", &salt)
-            .unwrap()
-            .to_string();
-        assert!(verify_password_in(&default_hash, "pw", &mut memory));
-        assert!(memory.len() >= 19 * 1024);
     }
 
     #[test]
@@ -652,6 +448,7 @@ password = "pw2"
 #[cfg(test)]
 mod example_tests {
     use super::*;
+    use crate::passwords::verify_password;
 
     #[test]
     fn the_example_config_parses_and_its_hash_matches() {

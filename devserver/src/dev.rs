@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::http::{dev_cors, dev_guard, JsonBody};
-use crate::respoke::state::{FailPlan, MAX_CONTROLLED_ENDPOINTS};
+use crate::respoke::controls::{FailPlan, MAX_CONTROLLED_ENDPOINTS};
 use crate::respoke::RespokeState;
 use crate::untrusted::untrusted_opt;
 

@@ -21,14 +21,16 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod login_gate;
+pub mod passwords;
 pub mod respoke;
 pub mod serve;
 pub mod stats;
+mod sync;
 pub mod untrusted;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::{middleware, Router};
@@ -41,14 +43,6 @@ pub use app::AppServerState;
 pub use config::{Config, Settings};
 pub use respoke::RespokeState;
 pub use stats::Stats;
-
-/// Locks a mutex, recovering from poisoning (a panicked holder cannot leave these maps in a
-/// state worse than stale).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The Respoke listener's router: Respoke routes, `/dev/` (if enabled), CORS, `Request-Id`.
 ///

@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Limits;
-use crate::lock;
+use crate::sync::lock;
 
 /// Most buckets kept per table (user names, peers).
 pub const MAX_BUCKETS: usize = 10_000;

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use respoke_devserver::config::{
-    hash_demo_password, Config, Limits, Settings, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET,
-    DEMO_ROLE_ID, DEMO_USERS, TEST_PASSWORD, TEST_USER_COUNT,
+    Config, Limits, Settings, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID, DEMO_USERS,
+    TEST_PASSWORD, TEST_USER_COUNT,
 };
+use respoke_devserver::passwords::hash_demo_password;
 use respoke_devserver::{start, ServerOptions};
 use tracing_subscriber::EnvFilter;
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::lock;
+use crate::sync::lock;
 
 /// How many of an endpoint's last exchanged tokenIds are kept.
 pub const LAST_TOKEN_IDS: usize = 5;

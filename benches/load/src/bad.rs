@@ -25,7 +25,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{exchange, mint, rss_kb, Failure, SDK};
+use crate::api::{exchange, mint, Failure, SDK};
+use crate::procfs::rss_kb;
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]

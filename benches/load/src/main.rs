@@ -21,7 +21,9 @@
 //!      [--flood-secs 10] [--server-pid PID] [--max-secs 240] [--json PATH]
 //! ```
 
+mod api;
 mod bad;
+mod procfs;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,10 +38,8 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The dev server's built-in development app (printed by the server at start-up).
-const APP_ID: &str = "7C5B1A0E-3F2D-4B8A-9E61-2D4C8F0A1B35";
-const APP_SECRET: &str = "demo-secret-do-not-use-in-production";
-const SDK: &str = "respoke-bench-load/0";
+use crate::api::{exchange, mint, Failure, SDK};
+use crate::procfs::{nofile_limit, rss_kb};
 
 struct Args {
     api: String,
@@ -123,54 +123,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--bad-input needs --app (the login flood goes to the app server)".into());
     }
     Ok(args)
-}
-
-#[derive(Debug)]
-struct Failure(String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(error: E) -> Self {
-        Failure(error.to_string())
-    }
-}
-
-/// Mints a tokenId on the Respoke side with the App-Secret, as an app server does.
-async fn mint(http: &reqwest::Client, api: &str, endpoint_id: &str) -> Result<String, Failure> {
-    let reply = http
-        .post(format!("{api}/v1/tokens"))
-        .header("App-Secret", APP_SECRET)
-        .json(&json!({ "appId": APP_ID, "endpointId": endpoint_id, "ttl": 3600 }))
-        .send()
-        .await?;
-    if !reply.status().is_success() {
-        return Err(Failure(format!("POST /v1/tokens -> {}", reply.status())));
-    }
-    let body: Value = reply.json().await?;
-    body["tokenId"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure("no tokenId".into()))
-}
-
-/// Trades a tokenId for an App-Token.
-async fn exchange(http: &reqwest::Client, api: &str, token_id: &str) -> Result<String, Failure> {
-    let reply = http
-        .post(format!("{api}/v1/session-tokens"))
-        .header("Respoke-SDK", SDK)
-        .json(&json!({ "tokenId": token_id }))
-        .send()
-        .await?;
-    if !reply.status().is_success() {
-        return Err(Failure(format!(
-            "POST /v1/session-tokens -> {}",
-            reply.status()
-        )));
-    }
-    let body: Value = reply.json().await?;
-    body["token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure("no token".into()))
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -321,25 +273,6 @@ async fn dev_stats(http: &reqwest::Client, api: &str) -> Value {
         Ok(reply) => reply.json().await.unwrap_or(Value::Null),
         Err(_) => Value::Null,
     }
-}
-
-/// Resident memory of a process (kB), from /proc.
-fn rss_kb(pid: Option<u32>) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// This process's open-files limit.
-fn nofile_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    limits
-        .lines()
-        .find(|line| line.starts_with("Max open files"))
-        .and_then(|line| line.split_whitespace().nth(3))
-        .and_then(|soft| soft.parse().ok())
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -31,7 +31,8 @@ use crate::config::AppConfig;
 use crate::error::ApiError;
 use crate::http::JsonBody;
 use crate::login_gate::Peer;
-use crate::respoke::roles::{RoleError, RoleFields};
+use crate::respoke::role_store::RoleError;
+use crate::respoke::roles::RoleFields;
 use crate::respoke::state::RespokeState;
 
 /// The header carrying an admin session's token.

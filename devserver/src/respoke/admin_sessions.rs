@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::config::{verify_password, Config};
+use crate::config::Config;
 use crate::ids::guid;
-use crate::lock;
+use crate::passwords::verify_password;
+use crate::sync::lock;
 
 /// How long an Admin-Token lasts.
 pub const ADMIN_SESSION_TTL: Duration = Duration::from_secs(24 * 3600);

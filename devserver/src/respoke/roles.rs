@@ -1,5 +1,6 @@
-//! Roles: what a session minted for a role may do with groups, and the in-memory store behind
-//! `/v1/roles` (seeded from the config's `[[apps.roles]]`).
+//! Roles: what a session minted for a role may do with groups, and how a role document is
+//! read and written. The in-memory store behind `/v1/roles` is
+//! [`crate::respoke::role_store`].
 //!
 //! A role document, as `respoke-admin` 1.9.0's tests create them and Respoke stored them:
 //!
@@ -35,17 +36,13 @@
 //! error in the page when that is refused.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use respoke_protocol::push::MAX_GROUP_ID_LEN;
 use serde_json::{json, Map, Value};
 
-use crate::config::{AppConfig, Config, RoleConfig, MAX_NAME_LEN};
-use crate::ids::guid;
-use crate::lock;
-
-/// The most roles one app may have (config roles included).
-pub const MAX_ROLES_PER_APP: usize = 100;
+/// The longest role name, and role id, accepted (the config's app names share it:
+/// [`crate::config::MAX_NAME_LEN`]).
+pub const MAX_NAME_LEN: usize = 128;
 /// The most entries in a role's `groups` (`list` included).
 pub const MAX_GROUP_RULES: usize = 64;
 
@@ -320,14 +317,19 @@ fn parse_groups(
 }
 
 impl Role {
-    /// A config role: its `groups` table if it has one (the same shape as the JSON body),
-    /// every group permission otherwise.
-    pub fn from_config(app_id: &str, config: &RoleConfig) -> Result<Role, String> {
-        let name = check_name(&config.name)?;
-        if config.id.trim().is_empty() || config.id.len() > MAX_NAME_LEN {
-            return Err("a role id is 1 to 128 bytes".into());
+    /// A config role (`[[apps.roles]]` of app `app_id`): its `groups` table if it has one (the
+    /// same shape as the JSON body), every group permission otherwise.
+    pub fn configured(
+        app_id: &str,
+        id: &str,
+        name: &str,
+        groups: Option<&toml::Table>,
+    ) -> Result<Role, String> {
+        let name = check_name(name)?;
+        if id.trim().is_empty() || id.len() > MAX_NAME_LEN {
+            return Err(format!("a role id is 1 to {MAX_NAME_LEN} bytes"));
         }
-        let (groups, list_groups) = match &config.groups {
+        let (groups, list_groups) = match groups {
             Some(table) => {
                 let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
                 parse_groups(&value).map_err(|(field, message)| format!("{field}: {message}"))?
@@ -338,7 +340,7 @@ impl Role {
             ),
         };
         Ok(Role {
-            id: config.id.clone(),
+            id: id.to_owned(),
             app_id: app_id.to_owned(),
             name,
             groups,
@@ -376,7 +378,7 @@ impl Role {
     }
 
     /// Sets the fields given (not `appId`: a role stays in its app).
-    fn apply(&mut self, fields: RoleFields) {
+    pub(crate) fn apply(&mut self, fields: RoleFields) {
         if let Some(name) = fields.name {
             self.name = name;
         }
@@ -393,135 +395,10 @@ impl Role {
     }
 }
 
-/// Why the store refused a change.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoleError {
-    /// No role with that id (or not in the app asked about).
-    #[error("Object 'Roles' not found.")]
-    NotFound,
-    /// The app has [`MAX_ROLES_PER_APP`] roles already.
-    #[error("An app has at most {MAX_ROLES_PER_APP} roles.")]
-    TooMany,
-    /// `POST` without `name`.
-    #[error("name is required")]
-    NameRequired,
-}
-
-/// Every app's roles, by upper-case role id.
-#[derive(Debug, Default)]
-pub struct RoleStore {
-    roles: Mutex<BTreeMap<String, Role>>,
-}
-
-fn key(role_id: &str) -> String {
-    role_id.trim().to_ascii_uppercase()
-}
-
-impl RoleStore {
-    /// The config's roles (a config that failed [`Config::validate`] contributes the roles
-    /// that are valid).
-    pub fn from_config(config: &Config) -> RoleStore {
-        let roles = config
-            .apps
-            .iter()
-            .flat_map(|app: &AppConfig| {
-                app.roles.iter().filter_map(|role| {
-                    Role::from_config(&app.id, role)
-                        .inspect_err(
-                            |error| tracing::warn!(role = %role.id, %error, "role skipped"),
-                        )
-                        .ok()
-                })
-            })
-            .map(|role| (key(&role.id), role))
-            .collect();
-        RoleStore {
-            roles: Mutex::new(roles),
-        }
-    }
-
-    /// The role with `role_id`.
-    pub fn get(&self, role_id: &str) -> Option<Role> {
-        lock(&self.roles).get(&key(role_id)).cloned()
-    }
-
-    /// The roles of `app_id`, by id.
-    pub fn list(&self, app_id: &str) -> Vec<Role> {
-        lock(&self.roles)
-            .values()
-            .filter(|role| role.app_id.eq_ignore_ascii_case(app_id))
-            .cloned()
-            .collect()
-    }
-
-    /// Creates a role of `app_id` with a fresh id.
-    pub fn create(&self, app_id: &str, fields: RoleFields) -> Result<Role, RoleError> {
-        let name = fields.name.clone().ok_or(RoleError::NameRequired)?;
-        let mut roles = lock(&self.roles);
-        let count = roles
-            .values()
-            .filter(|role| role.app_id.eq_ignore_ascii_case(app_id))
-            .count();
-        if count >= MAX_ROLES_PER_APP {
-            return Err(RoleError::TooMany);
-        }
-        let mut role = Role {
-            id: guid(),
-            app_id: app_id.to_owned(),
-            name,
-            groups: BTreeMap::new(),
-            list_groups: false,
-            media_relay: false,
-            events: BTreeMap::new(),
-        };
-        role.apply(fields);
-        roles.insert(key(&role.id), role.clone());
-        Ok(role)
-    }
-
-    /// Changes the fields given of role `role_id`, if `may(app_id)` allows its app.
-    pub fn update(
-        &self,
-        role_id: &str,
-        may: impl Fn(&str) -> bool,
-        fields: RoleFields,
-    ) -> Result<Role, RoleError> {
-        let mut roles = lock(&self.roles);
-        let role = roles
-            .get_mut(&key(role_id))
-            .filter(|role| may(&role.app_id))
-            .ok_or(RoleError::NotFound)?;
-        role.apply(fields);
-        Ok(role.clone())
-    }
-
-    /// Deletes role `role_id`, if `may(app_id)` allows its app.
-    pub fn delete(&self, role_id: &str, may: impl Fn(&str) -> bool) -> Result<Role, RoleError> {
-        let mut roles = lock(&self.roles);
-        let id = key(role_id);
-        if !roles.get(&id).is_some_and(|role| may(&role.app_id)) {
-            return Err(RoleError::NotFound);
-        }
-        roles.remove(&id).ok_or(RoleError::NotFound)
-    }
-
-    /// Whether a session of `role_id` may do `action` with `group`. No role (development
-    /// mode): yes; a role that no longer exists: only [`GroupAction::Unsubscribe`].
-    pub fn permits(&self, role_id: Option<&str>, group: &str, action: GroupAction) -> bool {
-        match role_id {
-            None => true,
-            Some(id) => lock(&self.roles)
-                .get(&key(id))
-                .map_or(action == GroupAction::Unsubscribe, |role| {
-                    role.permits(group, action)
-                }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::respoke::role_store::RoleStore;
 
     fn fields(body: Value) -> RoleFields {
         RoleFields::from_json(&body).unwrap()
@@ -564,16 +441,8 @@ mod tests {
     }
 
     #[test]
-    fn blank_roles_may_do_nothing_with_groups_config_roles_everything() {
-        let store = RoleStore::default();
-        let blank = store.create("A", fields(json!({"name": "blank"}))).unwrap();
-        assert!(!store.permits(Some(&blank.id), "g", GroupAction::Subscribe));
-        let config = RoleConfig {
-            id: "R".into(),
-            name: "r".into(),
-            groups: None,
-        };
-        let role = Role::from_config("A", &config).unwrap();
+    fn config_roles_may_do_everything_unless_they_say_otherwise() {
+        let role = Role::configured("A", "R", "r", None).unwrap();
         for action in [
             GroupAction::Create,
             GroupAction::Subscribe,
@@ -584,25 +453,11 @@ mod tests {
             assert!(role.permits("g", action));
         }
         let limited: toml::Table = toml::from_str("[\"*\"]\nsubscribe = true\n").unwrap();
-        let role = Role::from_config(
-            "A",
-            &RoleConfig {
-                groups: Some(limited),
-                ..config.clone()
-            },
-        )
-        .unwrap();
+        let role = Role::configured("A", "R", "r", Some(&limited)).unwrap();
         assert!(role.permits("g", GroupAction::Subscribe));
         assert!(!role.permits("g", GroupAction::Publish));
         let bad: toml::Table = toml::from_str("[\"*\"]\npublsh = true\n").unwrap();
-        assert!(Role::from_config(
-            "A",
-            &RoleConfig {
-                groups: Some(bad),
-                ..config
-            }
-        )
-        .is_err());
+        assert!(Role::configured("A", "R", "r", Some(&bad)).is_err());
     }
 
     #[test]
@@ -637,45 +492,5 @@ mod tests {
         // Unknown top-level keys are ignored.
         let parsed = fields(json!({"name": " n ", "id": "X", "createdAt": 1}));
         assert_eq!(parsed.name.as_deref(), Some("n"));
-    }
-
-    #[test]
-    fn store_limits_update_and_delete() {
-        let store = RoleStore::default();
-        for n in 0..MAX_ROLES_PER_APP {
-            store
-                .create("A", fields(json!({"name": format!("r{n}")})))
-                .unwrap();
-        }
-        assert_eq!(
-            store.create("A", fields(json!({"name": "one too many"}))),
-            Err(RoleError::TooMany)
-        );
-        let other = store.create("B", fields(json!({"name": "b"}))).unwrap();
-        assert_eq!(
-            store.create("B", RoleFields::default()),
-            Err(RoleError::NameRequired)
-        );
-        assert_eq!(store.list("A").len(), MAX_ROLES_PER_APP);
-        assert_eq!(store.list("b").len(), 1);
-        // Another app's credentials see no such role.
-        let only_a = |app: &str| app == "A";
-        assert_eq!(
-            store.update(&other.id, only_a, fields(json!({"name": "x"}))),
-            Err(RoleError::NotFound)
-        );
-        assert_eq!(store.delete(&other.id, only_a), Err(RoleError::NotFound));
-        let updated = store
-            .update(
-                &other.id,
-                |_| true,
-                fields(json!({"name": "renamed", "groups": {"*": {"publish": true}}})),
-            )
-            .unwrap();
-        assert_eq!(updated.name, "renamed");
-        assert!(store.permits(Some(&other.id), "g", GroupAction::Publish));
-        assert_eq!(store.delete(&other.id, |_| true).unwrap().name, "renamed");
-        assert_eq!(store.get(&other.id), None);
-        assert!(!store.permits(Some(&other.id), "g", GroupAction::Publish));
     }
 }

@@ -103,34 +103,13 @@ pub async fn post_tokens(
 /// `POST /v1/session-tokens`: exchange a tokenId for an App-Token. Any `App-Token` header is
 /// ignored (respoke.js sends the previous session's one).
 ///
-/// Refusals that come before the tokenId is looked at leave it unspent, in this order: an
-/// outage, an injected failure, then load shedding (`503` with the load-derived
-/// `Retry-After`, when a rate is set).
+/// Outages, injected failures and load shedding are refused before this handler runs, by
+/// [`crate::respoke::gate`], leaving the tokenId unspent.
 pub async fn post_session_tokens(
     State(state): AppState,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<SessionTokenResponse>, ApiError> {
-    if let Some(secs) = state.outage_remaining_secs() {
-        state.stats.exchange_rejected_other();
-        return Err(ApiError::unavailable("Service outage (dev control).", secs));
-    }
-    if let Some(plan) = state.take_injected_failure() {
-        state.stats.exchange_rejected_other();
-        let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut error = ApiError::new(status, "Injected failure (dev control).");
-        if let Some(secs) = plan.retry_after_secs {
-            error = error.with_retry_after(secs);
-        }
-        return Err(error);
-    }
-    if let Err(refused) = state.admit_exchange() {
-        state.stats.exchange_shed();
-        return Err(ApiError::unavailable(
-            "Server busy: too many session-token exchanges; retry after the Retry-After delay.",
-            refused.retry_after_secs,
-        ));
-    }
     let (token_id, app_id) = exchange_request(&headers, &body)?;
     let max = state.settings.limits.max_id_bytes;
     if token_id.len() > max || app_id.as_ref().is_some_and(|a| a.len() > max) {
@@ -216,12 +195,8 @@ pub async fn delete_session_tokens(
     ))
 }
 
-/// `GET /socket.io/1/`: the socket.io 0.9 handshake.
+/// `GET /socket.io/1/`: the socket.io 0.9 handshake (behind [`crate::respoke::gate`]).
 pub async fn handshake(State(state): AppState, RawQuery(query): RawQuery) -> Response {
-    if let Some(secs) = state.outage_remaining_secs() {
-        state.stats.handshake(false);
-        return ApiError::unavailable("Service outage (dev control).", secs).into_response();
-    }
     let query = HandshakeQuery::parse(query.as_deref().unwrap_or(""));
     let Some(session) = state.session(&query.app_token) else {
         state.stats.handshake(false);
@@ -243,15 +218,13 @@ pub async fn handshake(State(state): AppState, RawQuery(query): RawQuery) -> Res
         .into_response()
 }
 
-/// `GET /socket.io/1/websocket/<sid>`: the WebSocket of a handshaken session.
+/// `GET /socket.io/1/websocket/<sid>`: the WebSocket of a handshaken session (behind
+/// [`crate::respoke::gate`]).
 pub async fn websocket(
     State(state): AppState,
     Path(sid): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Some(secs) = state.outage_remaining_secs() {
-        return ApiError::unavailable("Service outage (dev control).", secs).into_response();
-    }
     // chan_respoke asks for the `socket.io` subprotocol; browsers ask for none. Frames and
     // messages over the bound close the socket before they are buffered whole.
     let max = state.settings.limits.max_socket_message_bytes;

@@ -1,5 +1,5 @@
 //! The Respoke side's state: tokens, sessions, pending socket.io sessions, live sockets, and
-//! the development controls' switches.
+//! the development controls' switches (kept in [`crate::respoke::controls`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -7,16 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::admission::{Admission, Refused};
+use crate::admission::Refused;
 use crate::config::{Config, Settings};
 use crate::ids::{guid, opaque};
-use crate::lock;
 use crate::login_gate::LoginGate;
 use crate::respoke::admin_sessions::AdminSessions;
+use crate::respoke::controls::{Controls, FailPlan};
 use crate::respoke::hub::{Delivery, Hub, SocketId};
 use crate::respoke::outbox::{socket_queue, CloseReason, SocketReceiver};
-use crate::respoke::roles::RoleStore;
+use crate::respoke::role_store::RoleStore;
 use crate::stats::Stats;
+use crate::sync::lock;
 
 /// Minted tokens by id, and their ids in minting order (for expiry from the front, and for
 /// forgetting the oldest beyond `--max-pending-tokens`).
@@ -72,9 +73,6 @@ struct PendingTable {
     order: VecDeque<(Instant, String)>,
 }
 
-/// Most endpoints with an ack delay of their own (`/dev/ack-delay`).
-pub const MAX_CONTROLLED_ENDPOINTS: usize = 10_000;
-
 /// How long spent and expired tokenIds are remembered (to answer "already used").
 const TOKEN_MEMORY: Duration = Duration::from_secs(600);
 
@@ -125,29 +123,6 @@ pub struct RegisteredSocket {
     pub inbox: SocketReceiver,
 }
 
-/// `/dev/fail-session-tokens`: the next `remaining` exchanges fail with `status`.
-#[derive(Debug, Clone)]
-pub struct FailPlan {
-    /// How many exchanges are still to fail.
-    pub remaining: u32,
-    /// Their HTTP status.
-    pub status: u16,
-    /// An optional `Retry-After` in seconds.
-    pub retry_after_secs: Option<u64>,
-}
-
-#[derive(Debug, Default)]
-struct Controls {
-    outage_until: Option<Instant>,
-    stall_all_until: Option<Instant>,
-    stall_endpoints: HashMap<String, Instant>,
-    fail_session_tokens: Option<FailPlan>,
-    ack_delay_all: Option<Duration>,
-    ack_delay_endpoints: HashMap<String, Duration>,
-    /// Load shedding of exchanges; `None`: unlimited.
-    admission: Option<Admission>,
-}
-
 /// Why an exchange of a tokenId failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExchangeError {
@@ -196,7 +171,7 @@ pub struct RespokeState {
     hub: Mutex<Hub>,
     next_socket_id: AtomicU64,
     controls: Mutex<Controls>,
-    /// The origin of the time handed to [`Admission`].
+    /// The origin of the time handed to [`crate::admission::Admission`].
     epoch: Instant,
 }
 
@@ -451,92 +426,43 @@ impl RespokeState {
 
     /// Starts an outage of `secs`: closes every socket; handshakes and exchanges get 503.
     pub fn start_outage(&self, secs: u64) -> usize {
-        lock(&self.controls).outage_until = Some(Instant::now() + Duration::from_secs(secs));
+        lock(&self.controls).start_outage(Instant::now(), secs);
         self.drop_sockets(None)
     }
 
     /// Seconds left of the outage (rounded up), if one is on.
     pub fn outage_remaining_secs(&self) -> Option<u64> {
-        let until = lock(&self.controls).outage_until?;
-        remaining_secs(until)
+        lock(&self.controls).outage_remaining_secs(Instant::now())
     }
 
     /// Stalls every socket, or one endpoint's, for `secs`.
     pub fn stall(&self, endpoint_id: Option<&str>, secs: u64) {
-        let until = Instant::now() + Duration::from_secs(secs);
-        let now = Instant::now();
-        let mut controls = lock(&self.controls);
-        match endpoint_id {
-            Some(id) => {
-                // Ended stalls are forgotten here, so the table holds live ones only.
-                controls.stall_endpoints.retain(|_, t| *t > now);
-                controls.stall_endpoints.insert(id.to_owned(), until);
-            }
-            None => controls.stall_all_until = Some(until),
-        }
+        lock(&self.controls).stall(Instant::now(), endpoint_id, secs);
     }
 
     /// Whether sockets of `endpoint_id` are stalled now.
     pub fn is_stalled(&self, endpoint_id: &str) -> bool {
-        let now = Instant::now();
-        let controls = lock(&self.controls);
-        controls.stall_all_until.is_some_and(|t| t > now)
-            || controls
-                .stall_endpoints
-                .get(endpoint_id)
-                .is_some_and(|t| *t > now)
+        lock(&self.controls).is_stalled(Instant::now(), endpoint_id)
     }
 
-    /// Delays the acks of every socket, or one endpoint's, by `delay` (zero removes the delay).
-    /// At most [`MAX_CONTROLLED_ENDPOINTS`] endpoints have a delay of their own; beyond,
-    /// `false` and nothing changes.
+    /// See [`Controls::set_ack_delay`].
     pub fn set_ack_delay(&self, endpoint_id: Option<&str>, delay: Duration) -> bool {
-        let mut controls = lock(&self.controls);
-        let delay = (!delay.is_zero()).then_some(delay);
-        match (endpoint_id, delay) {
-            (Some(id), Some(_))
-                if controls.ack_delay_endpoints.len() >= MAX_CONTROLLED_ENDPOINTS
-                    && !controls.ack_delay_endpoints.contains_key(id) =>
-            {
-                return false;
-            }
-            (Some(id), Some(delay)) => {
-                controls.ack_delay_endpoints.insert(id.to_owned(), delay);
-            }
-            (Some(id), None) => {
-                controls.ack_delay_endpoints.remove(id);
-            }
-            (None, delay) => controls.ack_delay_all = delay,
-        }
-        true
+        lock(&self.controls).set_ack_delay(endpoint_id, delay)
     }
 
-    /// How long acks to `endpoint_id`'s sockets are held back now: its own delay if one was
-    /// set, else the global one.
+    /// How long acks to `endpoint_id`'s sockets are held back now.
     pub fn ack_delay(&self, endpoint_id: &str) -> Option<Duration> {
-        let controls = lock(&self.controls);
-        controls
-            .ack_delay_endpoints
-            .get(endpoint_id)
-            .copied()
-            .or(controls.ack_delay_all)
+        lock(&self.controls).ack_delay(endpoint_id)
     }
 
     /// Makes the next exchanges fail.
     pub fn fail_session_tokens(&self, plan: FailPlan) {
-        lock(&self.controls).fail_session_tokens = (plan.remaining > 0).then_some(plan);
+        lock(&self.controls).fail_session_tokens(plan);
     }
 
     /// Consumes one injected exchange failure, if any is planned.
     pub fn take_injected_failure(&self) -> Option<FailPlan> {
-        let mut controls = lock(&self.controls);
-        let plan = controls.fail_session_tokens.as_mut()?;
-        plan.remaining = plan.remaining.saturating_sub(1);
-        let taken = plan.clone();
-        if plan.remaining == 0 {
-            controls.fail_session_tokens = None;
-        }
-        Some(taken)
+        lock(&self.controls).take_injected_failure()
     }
 
     /// Clears outage, stalls, injected failures and ack delays, and puts load shedding back
@@ -545,61 +471,26 @@ impl RespokeState {
     pub fn reset_controls(&self) {
         let mut controls = lock(&self.controls);
         *controls = Controls::default();
-        controls.admission = self
-            .settings
-            .admission_per_second
-            .map(|rate| Admission::new(rate, self.epoch.elapsed()));
+        controls.set_admission(self.settings.admission_per_second, self.epoch.elapsed());
     }
 
     /// Limits exchanges to `per_second` (a fresh bucket, full), or lifts the limit (`None`).
     pub fn set_admission(&self, per_second: Option<NonZeroU32>) {
-        let mut controls = lock(&self.controls);
-        controls.admission = per_second.map(|rate| Admission::new(rate, self.epoch.elapsed()));
+        lock(&self.controls).set_admission(per_second, self.epoch.elapsed());
     }
 
     /// An exchange arrived now: admitted (always, without a limit), or refused with the
     /// load-derived `Retry-After`.
     pub fn admit_exchange(&self) -> Result<(), Refused> {
+        // The time is read under the lock, so calls see it in order.
         let mut controls = lock(&self.controls);
-        match controls.admission.as_mut() {
-            // The time is read under the lock, so calls see it in order.
-            Some(admission) => admission.admit(self.epoch.elapsed()),
-            None => Ok(()),
-        }
+        controls.admit_exchange(self.epoch.elapsed())
     }
 
     /// The controls now, for `/dev/` replies.
     pub fn controls_snapshot(&self) -> serde_json::Value {
-        let now = Instant::now();
-        let controls = lock(&self.controls);
-        let stalled: Vec<&String> = controls
-            .stall_endpoints
-            .iter()
-            .filter(|(_, t)| **t > now)
-            .map(|(id, _)| id)
-            .collect();
-        serde_json::json!({
-            "outageRemainingSecs": controls.outage_until.and_then(remaining_secs),
-            "stallAllRemainingSecs": controls.stall_all_until.and_then(remaining_secs),
-            "stalledEndpoints": stalled,
-            "failSessionTokensRemaining": controls.fail_session_tokens.as_ref().map(|p| p.remaining),
-            "ackDelaySecs": controls.ack_delay_all.map(|d| d.as_secs_f64()),
-            "ackDelayEndpoints": controls
-                .ack_delay_endpoints
-                .iter()
-                .map(|(id, d)| (id.clone(), d.as_secs_f64()))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-            "admissionPerSecond": controls.admission.as_ref().map(Admission::per_second),
-        })
+        lock(&self.controls).snapshot(Instant::now())
     }
-}
-
-fn remaining_secs(until: Instant) -> Option<u64> {
-    let left = until.checked_duration_since(Instant::now())?;
-    if left.is_zero() {
-        return None;
-    }
-    Some(left.as_millis().div_ceil(1000).max(1) as u64)
 }
 
 /// Seconds since the Unix epoch.
@@ -619,130 +510,4 @@ pub fn unix_now_ms() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn state(activation: Duration) -> RespokeState {
-        let settings = Settings {
-            activation,
-            ..Settings::default()
-        };
-        RespokeState::new(Arc::new(Config::demo()), settings, Arc::default())
-    }
-
-    #[test]
-    fn tokens_are_single_use() {
-        let s = state(Duration::from_secs(30));
-        let minted = s.mint_token("A", "e", None, 60);
-        assert!(s.exchange(&minted.token_id, None).is_ok());
-        assert_eq!(
-            s.exchange(&minted.token_id, None).unwrap_err(),
-            ExchangeError::Used
-        );
-        assert_eq!(
-            s.exchange("nope", None).unwrap_err(),
-            ExchangeError::Unknown
-        );
-        let stats = s.stats.snapshot();
-        assert_eq!(stats.exchanges_accepted, 1);
-        assert_eq!(stats.exchanges_rejected_used, 1);
-        assert_eq!(stats.exchanges_rejected_other, 1);
-    }
-
-    #[test]
-    fn a_token_of_another_app_is_refused_and_stays_unspent() {
-        let s = state(Duration::from_secs(30));
-        let minted = s.mint_token("A", "e", None, 60);
-        assert_eq!(
-            s.exchange(&minted.token_id, Some("B")).unwrap_err(),
-            ExchangeError::WrongApp
-        );
-        let (_, session) = s.exchange(&minted.token_id, Some("a")).unwrap();
-        assert_eq!(session.app_id, "A");
-    }
-
-    #[test]
-    fn sessions_are_bounded_and_expire_from_the_index() {
-        let mut settings = Settings::default();
-        settings.limits.max_sessions = 3;
-        let s = RespokeState::new(Arc::new(Config::demo()), settings, Arc::default());
-        for ttl in [0, 0, 3600] {
-            let minted = s.mint_token("A", "e", None, ttl);
-            s.exchange(&minted.token_id, None).unwrap();
-        }
-        // The two ttl-0 sessions expire and make room.
-        for _ in 0..2 {
-            let minted = s.mint_token("A", "e", None, 3600);
-            s.exchange(&minted.token_id, None).unwrap();
-        }
-        assert_eq!(s.live_sessions(), 3);
-        let minted = s.mint_token("A", "e", None, 3600);
-        assert_eq!(
-            s.exchange(&minted.token_id, None).unwrap_err(),
-            ExchangeError::Full
-        );
-        assert!(s.exchange(&minted.token_id, None).is_err(), "still full");
-        let sessions = lock(&s.sessions);
-        assert_eq!(sessions.by_expiry.len(), sessions.by_token.len());
-    }
-
-    #[test]
-    fn pending_tokens_are_bounded() {
-        let mut settings = Settings::default();
-        settings.limits.max_pending_tokens = 10;
-        let s = RespokeState::new(Arc::new(Config::demo()), settings, Arc::default());
-        let first = s.mint_token("A", "e", None, 60);
-        for _ in 0..20 {
-            s.mint_token("A", "e", None, 60);
-        }
-        assert_eq!(lock(&s.tokens).records.len(), 10);
-        assert_eq!(s.stats.snapshot().tokens_evicted, 11);
-        assert_eq!(
-            s.exchange(&first.token_id, None).unwrap_err(),
-            ExchangeError::Unknown
-        );
-    }
-
-    #[test]
-    fn per_endpoint_controls_are_bounded() {
-        let s = state(Duration::from_secs(30));
-        for n in 0..MAX_CONTROLLED_ENDPOINTS {
-            assert!(s.set_ack_delay(Some(&format!("e{n}")), Duration::from_secs(1)));
-        }
-        assert!(!s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
-        assert!(
-            s.set_ack_delay(Some("e1"), Duration::from_secs(2)),
-            "updates still work"
-        );
-        assert!(s.set_ack_delay(Some("e1"), Duration::ZERO), "and removals");
-        assert!(s.set_ack_delay(Some("one-more"), Duration::from_secs(1)));
-        // Ended stalls are forgotten when the next one is set.
-        s.stall(Some("a"), 0);
-        s.stall(Some("b"), 60);
-        assert_eq!(lock(&s.controls).stall_endpoints.len(), 1);
-    }
-
-    #[test]
-    fn tokens_expire_unexchanged() {
-        let s = state(Duration::ZERO);
-        let minted = s.mint_token("A", "e", None, 60);
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(
-            s.exchange(&minted.token_id, None).unwrap_err(),
-            ExchangeError::Expired
-        );
-    }
-
-    #[test]
-    fn injected_failures_count_down() {
-        let s = state(Duration::from_secs(30));
-        s.fail_session_tokens(FailPlan {
-            remaining: 2,
-            status: 500,
-            retry_after_secs: None,
-        });
-        assert!(s.take_injected_failure().is_some());
-        assert!(s.take_injected_failure().is_some());
-        assert!(s.take_injected_failure().is_none());
-    }
-}
+mod tests;

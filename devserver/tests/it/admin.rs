@@ -3,7 +3,7 @@
 //! enforced on the socket, and `get /v1/turn`.
 
 use respoke_devserver::config::{Config, DEMO_ADMIN, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_ROLE_ID};
-use respoke_devserver::respoke::roles::MAX_ROLES_PER_APP;
+use respoke_devserver::respoke::role_store::MAX_ROLES_PER_APP;
 use respoke_protocol::push::{publish_path, subscribers_path};
 use respoke_protocol::sails::{Method, Response};
 use serde_json::{json, Value};
