@@ -50,7 +50,8 @@ struct Shell {
     shared: Rc<Shared>,
     socket: Option<Socket>,
     requests: Pending<RequestId, AbortController>,
-    timer: Option<Timeout>,
+    /// The armed timer and the deadline it was armed for.
+    timer: Option<(Instant, Timeout)>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
     _lifecycle: Lifecycle,
@@ -217,7 +218,19 @@ impl Shell {
         };
     }
 
+    /// Arms the one timer for `deadline`. Most inputs leave the next deadline as it was, or
+    /// move it later (a phase of an attempt moves on, the token timer is cleared, a heartbeat
+    /// pushes the heartbeat deadline): the armed timer is then kept rather than cleared and set
+    /// again (a `clearTimeout`, a `setTimeout` and a closure per input). A timer kept for an
+    /// earlier deadline fires early, which the core ignores (nothing is due), and is re-armed
+    /// then, as a wait clamped to [`MAX_TIMER_MS`] is.
     fn arm_timer(&mut self, deadline: Option<Instant>) {
+        let armed = self.timer.as_ref().map(|(armed, _)| *armed);
+        if let (Some(armed), Some(deadline)) = (armed, deadline) {
+            if armed <= deadline {
+                return;
+            }
+        }
         if self.timer.take().is_some() {
             counters::TIMERS.dec();
         }
@@ -226,9 +239,10 @@ impl Shell {
         };
         let delay = deadline.millis_since(now().monotonic).min(MAX_TIMER_MS) as u32;
         let tx = self.inputs.clone();
-        self.timer = Some(Timeout::new(delay, move || {
+        let timeout = Timeout::new(delay, move || {
             let _ = tx.unbounded_send(Mail::Input(Input::Timeout));
-        }));
+        });
+        self.timer = Some((deadline, timeout));
         counters::TIMERS.inc();
     }
 
