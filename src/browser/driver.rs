@@ -54,10 +54,13 @@ struct Shell {
     timer: Option<(Instant, Timeout)>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
-    _lifecycle: Lifecycle,
+    /// The page-lifecycle listeners, registered once the first request is out.
+    lifecycle: Option<Lifecycle>,
     waiters: Pending<CallId, Waiter>,
     /// The events of one drain, dispatched once the snapshot is up to date.
     events: Vec<Event>,
+    /// A command of this drain spawned a request task.
+    request_spawned: bool,
 }
 
 /// Current time on both clocks the core uses.
@@ -74,7 +77,7 @@ pub fn spawn(
     inputs: UnboundedSender<Mail>,
     receiver: UnboundedReceiver<Mail>,
 ) {
-    let (lifecycle, initial) = Lifecycle::register(&inputs);
+    let initial = Lifecycle::initial();
     let mut driver = Driver {
         machine,
         shell: Shell {
@@ -85,9 +88,10 @@ pub fn spawn(
             timer: None,
             get_token: hooks.get_token,
             abort_listener: None,
-            _lifecycle: lifecycle,
+            lifecycle: None,
             waiters: Pending::default(),
             events: Vec::new(),
+            request_spawned: false,
         },
     };
     // The page as it is now (offline, hidden), before the first attempt.
@@ -122,9 +126,13 @@ pub fn spawn(
 impl Driver {
     async fn run(mut self, mut receiver: UnboundedReceiver<Mail>) {
         self.machine.handle_input(now(), Input::Start);
-        self.drain();
+        self.drain().await;
+        // The listeners (seven `addEventListener` calls) are registered once the first request
+        // has gone out (`drain` lets it), not before it. Still in the task that called
+        // `connect()`, so no page event can come in between (see `Lifecycle::initial`).
+        self.shell.lifecycle = Some(Lifecycle::register(&self.shell.inputs));
         while let Some(mail) = receiver.next().await {
-            self.handle(mail);
+            self.handle(mail).await;
             if self.machine.state() == State::Closed {
                 break;
             }
@@ -140,7 +148,7 @@ impl Driver {
         // Dropping self removes every handler, timer and listener this client registered.
     }
 
-    fn handle(&mut self, mail: Mail) {
+    async fn handle(&mut self, mail: Mail) {
         // Timers in background tabs fire late and monotonic clocks may stop during sleep: the
         // core sees both clocks with every input and fires overdue deadlines first.
         let now = now();
@@ -160,14 +168,21 @@ impl Driver {
                 self.shell.waiters.insert(id, waiter);
             }
         }
-        self.drain();
+        self.drain().await;
     }
 
     /// Performs every command, publishes the snapshot, dispatches every event, re-arms the
     /// timer.
-    fn drain(&mut self) {
+    ///
+    /// A request is sent by the task spawned for it, which runs after this one yields: when the
+    /// commands spawned one, the driver yields before the events and the timer, so that they are
+    /// done while the request is on the network rather than before it leaves.
+    async fn drain(&mut self) {
         let deadline = self.machine.drain(&mut self.shell);
         self.shell.shared.update_snapshot(&self.machine);
+        if std::mem::take(&mut self.shell.request_spawned) {
+            yield_now().await;
+        }
         for event in std::mem::take(&mut self.shell.events) {
             match event {
                 Event::Reply { id, result } => self.shell.deliver_reply(id, result),
@@ -176,6 +191,20 @@ impl Driver {
         }
         self.shell.arm_timer(deadline);
     }
+}
+
+/// Lets the tasks spawned so far run first: pending once, and woken at once.
+async fn yield_now() {
+    let mut yielded = false;
+    futures_util::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 impl Sink for Shell {
@@ -260,6 +289,7 @@ impl Shell {
                 self.requests.insert(id, controller);
                 let tx = self.inputs.clone();
                 counters::REQUESTS.inc();
+                self.request_spawned = true;
                 spawn_local(async move {
                     let result = http::perform(request, signal).await;
                     counters::REQUESTS.dec();
