@@ -412,7 +412,8 @@ hand-written \`fetch\`/\`WebSocket\` doing the same round trips: POST token, POS
 \`/v1/session-tokens\`, GET handshake, WebSocket, wait \`1::\`, send \`post /v1/connections\` with
 ack, wait for the ack, send the presence \`unavailable\` the client announces on every connect
 (since issue 16: before, the baseline skipped that frame); then \`0::\`, close and DELETE the
-session, as \`disconnect()\` does.
+session with \`keepalive\`, as \`disconnect()\` does (the baseline's DELETE had no \`keepalive\`
+before issue 16; no difference measured).
 
 | | median | p90 |
 |---|---|---|
@@ -466,6 +467,7 @@ function connectIssue16() {
   ];
   const cuts = [
     { commit: "99077e9", change: "bench: the baseline sends the presence frame too; both sides end a phase once the next request is out", effect: "measurement only: per-phase figures comparable; baseline +~0.1 ms (the frame)" },
+    { commit: "(bench)", change: "bench: the baseline's DELETE with keepalive, as the client's", effect: "measurement only: same-run x1.117 (ours at 8336c0b against the baseline with keepalive) vs x1.096-x1.128 without; within the noise" },
     { commit: "1239e2f", change: "driver: the armed timer is kept when the next deadline stays or moves later", effect: "setTimeout + clearTimeout per connect 7 + 7 -> 1 + 1; state handshake -> fetch 0.11 -> 0.08 ms" },
     { commit: "25a49bc", change: "driver: page listeners added after the first fetch; each request sent before its drain's events and timer", effect: "connect() -> first fetch() 0.78 -> 0.46 ms; answer -> next fetch() 0.31 -> 0.23 and 0.25 -> 0.18 ms" },
     { commit: "8336c0b", change: "js: events converted only when heard; no CLOSED Error without a pending ready(); snapshot strings copied on change", effect: "teardown: state closed 0.14 -> 0.06 ms (off the measured path)" },

@@ -153,12 +153,14 @@ async function baselineOnce() {
   const t0 = performance.now();
   const { socket, appToken } = await baselineConnect(ends);
   const ms = performance.now() - t0;
-  // The same teardown as disconnect(): 0::, close, end the session.
+  // The same teardown as disconnect(): 0::, close, end the session (with keepalive, as the
+  // client sends it so that it outlives the page).
   socket.send("0::");
   socket.close();
   fetch(`${config.respokeBaseUrl}/v1/session-tokens`, {
     method: "DELETE",
     credentials: "omit",
+    keepalive: true,
     headers: { ...respokeHeaders, "App-Token": appToken },
   }).catch(() => {});
   return { ms, phases: phaseDurations(t0, ends) };
