@@ -467,7 +467,7 @@ function connectIssue16() {
   ];
   const cuts = [
     { commit: "99077e9", change: "bench: the baseline sends the presence frame too; both sides end a phase once the next request is out", effect: "measurement only: per-phase figures comparable; baseline +~0.1 ms (the frame)" },
-    { commit: "(bench)", change: "bench: the baseline's DELETE with keepalive, as the client's", effect: "measurement only: same-run x1.117 (ours at 8336c0b against the baseline with keepalive) vs x1.096-x1.128 without; within the noise" },
+    { commit: "f324c56", change: "bench: the baseline's DELETE with keepalive, as the client's", effect: "measurement only: same-run x1.117 (ours at 8336c0b against the baseline with keepalive) vs x1.096-x1.128 without; within the noise" },
     { commit: "1239e2f", change: "driver: the armed timer is kept when the next deadline stays or moves later", effect: "setTimeout + clearTimeout per connect 7 + 7 -> 1 + 1; state handshake -> fetch 0.11 -> 0.08 ms" },
     { commit: "25a49bc", change: "driver: page listeners added after the first fetch; each request sent before its drain's events and timer", effect: "connect() -> first fetch() 0.78 -> 0.46 ms; answer -> next fetch() 0.31 -> 0.23 and 0.25 -> 0.18 ms" },
     { commit: "8336c0b", change: "js: events converted only when heard; no CLOSED Error without a pending ready(); snapshot strings copied on change", effect: "teardown: state closed 0.14 -> 0.06 ms (off the measured path)" },
@@ -476,7 +476,8 @@ function connectIssue16() {
 
 Measured once, when issue 16 was worked on (not by this run): the connect split at every call
 into the browser, ours before and after, against the baseline, in one page and one run (300
-connects each). "client" rows are JS/wasm work between an answer and the next request, what
+connects each; \`node scripts/bench/breakdown.mjs --app <app listener>\` measures the same steps
+for the package as built, against the baseline). "client" rows are JS/wasm work between an answer and the next request, what
 the package can change: together 1.87 ms for ours before, 1.34 ms after, 0.33 ms for the baseline
 (left: connect() itself; the answer handling: gloo-net's futures, the mailbox hop, the core,
 building the next request; the \`state\` events the bench listens to). The waits (network and

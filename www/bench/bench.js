@@ -59,7 +59,9 @@ function phaseDurations(t0, ends) {
 async function oursOnce() {
   const ends = {};
   let current = null;
+  if (window.__trace) window.__trace = []; // trace.html: the steps of this connect
   const t0 = performance.now();
+  window.__mark?.("t0");
   const client = pkg.connect(options());
   client.listen("state", (event) => {
     const now = performance.now();
@@ -68,10 +70,11 @@ async function oursOnce() {
   });
   await client.ready();
   const ms = performance.now() - t0;
+  window.__mark?.("end");
   if (current) ends[current] = t0 + ms;
   client.disconnect();
   client.free?.();
-  return { ms, phases: phaseDurations(t0, ends) };
+  return { ms, phases: phaseDurations(t0, ends), trace: window.__trace };
 }
 
 // ----- the baseline: the same round trips by hand ---------------------------------------------
@@ -150,9 +153,12 @@ async function baselineConnect(ends = {}) {
 
 async function baselineOnce() {
   const ends = {};
+  if (window.__trace) window.__trace = [];
   const t0 = performance.now();
+  window.__mark?.("t0");
   const { socket, appToken } = await baselineConnect(ends);
   const ms = performance.now() - t0;
+  window.__mark?.("end");
   // The same teardown as disconnect(): 0::, close, end the session (with keepalive, as the
   // client sends it so that it outlives the page).
   socket.send("0::");
@@ -163,7 +169,7 @@ async function baselineOnce() {
     keepalive: true,
     headers: { ...respokeHeaders, "App-Token": appToken },
   }).catch(() => {});
-  return { ms, phases: phaseDurations(t0, ends) };
+  return { ms, phases: phaseDurations(t0, ends), trace: window.__trace };
 }
 
 /** Cold start in a fresh page: (ours) import + init() + first connect; (baseline) first connect. */
