@@ -4,6 +4,9 @@
 //
 // node scripts/bench/browser.mjs --app http://127.0.0.1:8331 --api http://127.0.0.1:3231
 //   [--connects 60] [--cold 8] [--cycles 1000] [--json out.json]
+//
+// Where the connect time goes, step by step (client work, browser calls, waits):
+// scripts/bench/breakdown.mjs, on the same page with fetch and WebSocket wrapped.
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 

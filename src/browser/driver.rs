@@ -50,13 +50,17 @@ struct Shell {
     shared: Rc<Shared>,
     socket: Option<Socket>,
     requests: Pending<RequestId, AbortController>,
-    timer: Option<Timeout>,
+    /// The armed timer and the deadline it was armed for.
+    timer: Option<(Instant, Timeout)>,
     get_token: Option<js_sys::Function>,
     abort_listener: Option<(AbortSignal, Closure<dyn FnMut()>)>,
-    _lifecycle: Lifecycle,
+    /// The page-lifecycle listeners, registered once the first request is out.
+    lifecycle: Option<Lifecycle>,
     waiters: Pending<CallId, Waiter>,
     /// The events of one drain, dispatched once the snapshot is up to date.
     events: Vec<Event>,
+    /// A command of this drain spawned a request task.
+    request_spawned: bool,
 }
 
 /// Current time on both clocks the core uses.
@@ -73,7 +77,7 @@ pub fn spawn(
     inputs: UnboundedSender<Mail>,
     receiver: UnboundedReceiver<Mail>,
 ) {
-    let (lifecycle, initial) = Lifecycle::register(&inputs);
+    let initial = Lifecycle::initial();
     let mut driver = Driver {
         machine,
         shell: Shell {
@@ -84,9 +88,10 @@ pub fn spawn(
             timer: None,
             get_token: hooks.get_token,
             abort_listener: None,
-            _lifecycle: lifecycle,
+            lifecycle: None,
             waiters: Pending::default(),
             events: Vec::new(),
+            request_spawned: false,
         },
     };
     // The page as it is now (offline, hidden), before the first attempt.
@@ -121,9 +126,13 @@ pub fn spawn(
 impl Driver {
     async fn run(mut self, mut receiver: UnboundedReceiver<Mail>) {
         self.machine.handle_input(now(), Input::Start);
-        self.drain();
+        self.drain().await;
+        // The listeners (seven `addEventListener` calls) are registered once the first request
+        // has gone out (`drain` lets it), not before it. Still in the task that called
+        // `connect()`, so no page event can come in between (see `Lifecycle::initial`).
+        self.shell.lifecycle = Some(Lifecycle::register(&self.shell.inputs));
         while let Some(mail) = receiver.next().await {
-            self.handle(mail);
+            self.handle(mail).await;
             if self.machine.state() == State::Closed {
                 break;
             }
@@ -139,7 +148,7 @@ impl Driver {
         // Dropping self removes every handler, timer and listener this client registered.
     }
 
-    fn handle(&mut self, mail: Mail) {
+    async fn handle(&mut self, mail: Mail) {
         // Timers in background tabs fire late and monotonic clocks may stop during sleep: the
         // core sees both clocks with every input and fires overdue deadlines first.
         let now = now();
@@ -159,14 +168,21 @@ impl Driver {
                 self.shell.waiters.insert(id, waiter);
             }
         }
-        self.drain();
+        self.drain().await;
     }
 
     /// Performs every command, publishes the snapshot, dispatches every event, re-arms the
     /// timer.
-    fn drain(&mut self) {
+    ///
+    /// A request is sent by the task spawned for it, which runs after this one yields: when the
+    /// commands spawned one, the driver yields before the events and the timer, so that they are
+    /// done while the request is on the network rather than before it leaves.
+    async fn drain(&mut self) {
         let deadline = self.machine.drain(&mut self.shell);
         self.shell.shared.update_snapshot(&self.machine);
+        if std::mem::take(&mut self.shell.request_spawned) {
+            yield_now().await;
+        }
         for event in std::mem::take(&mut self.shell.events) {
             match event {
                 Event::Reply { id, result } => self.shell.deliver_reply(id, result),
@@ -175,6 +191,20 @@ impl Driver {
         }
         self.shell.arm_timer(deadline);
     }
+}
+
+/// Lets the tasks spawned so far run first: pending once, and woken at once.
+async fn yield_now() {
+    let mut yielded = false;
+    futures_util::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 impl Sink for Shell {
@@ -217,7 +247,19 @@ impl Shell {
         };
     }
 
+    /// Arms the one timer for `deadline`. Most inputs leave the next deadline as it was, or
+    /// move it later (a phase of an attempt moves on, the token timer is cleared, a heartbeat
+    /// pushes the heartbeat deadline): the armed timer is then kept rather than cleared and set
+    /// again (a `clearTimeout`, a `setTimeout` and a closure per input). A timer kept for an
+    /// earlier deadline fires early, which the core ignores (nothing is due), and is re-armed
+    /// then, as a wait clamped to [`MAX_TIMER_MS`] is.
     fn arm_timer(&mut self, deadline: Option<Instant>) {
+        let armed = self.timer.as_ref().map(|(armed, _)| *armed);
+        if let (Some(armed), Some(deadline)) = (armed, deadline) {
+            if armed <= deadline {
+                return;
+            }
+        }
         if self.timer.take().is_some() {
             counters::TIMERS.dec();
         }
@@ -226,9 +268,10 @@ impl Shell {
         };
         let delay = deadline.millis_since(now().monotonic).min(MAX_TIMER_MS) as u32;
         let tx = self.inputs.clone();
-        self.timer = Some(Timeout::new(delay, move || {
+        let timeout = Timeout::new(delay, move || {
             let _ = tx.unbounded_send(Mail::Input(Input::Timeout));
-        }));
+        });
+        self.timer = Some((deadline, timeout));
         counters::TIMERS.inc();
     }
 
@@ -246,6 +289,7 @@ impl Shell {
                 self.requests.insert(id, controller);
                 let tx = self.inputs.clone();
                 counters::REQUESTS.inc();
+                self.request_spawned = true;
                 spawn_local(async move {
                     let result = http::perform(request, signal).await;
                     counters::REQUESTS.dec();

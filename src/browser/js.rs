@@ -234,8 +234,13 @@ impl Shared {
     pub fn update_snapshot(&self, machine: &Machine) {
         let mut snapshot = self.snapshot.borrow_mut();
         snapshot.state = Some(machine.state());
-        snapshot.endpoint_id = machine.endpoint_id().map(str::to_owned);
-        snapshot.connection_id = machine.connection_id().map(str::to_owned);
+        // Copied when they change (at a connect or a disconnect), not after every input.
+        if snapshot.endpoint_id.as_deref() != machine.endpoint_id() {
+            snapshot.endpoint_id = machine.endpoint_id().map(str::to_owned);
+        }
+        if snapshot.connection_id.as_deref() != machine.connection_id() {
+            snapshot.connection_id = machine.connection_id().map(str::to_owned);
+        }
         snapshot.stats = machine.stats();
     }
 
@@ -329,11 +334,13 @@ impl Shared {
             .filter(|subscriber| subscriber.unbounded_send(event.clone()).is_ok())
             .collect();
         self.subscribers.borrow_mut().extend(live);
-        let value = event_to_js(event);
+        // Converted once, when someone hears it: a listener, or a `ready()` for `connect`.
+        let value = std::cell::OnceCell::new();
+        let value_of = || value.get_or_init(|| event_to_js(event)).clone();
         match event {
             Event::Connect { .. } => {
                 self.snapshot.borrow_mut().last_connect = Some(event.clone());
-                self.answer_ready(|(resolve, _)| resolve, &value);
+                self.answer_ready(|(resolve, _)| resolve, value_of);
             }
             Event::Failed {
                 code,
@@ -343,8 +350,10 @@ impl Shared {
             } => {
                 // Kept for ready() calls made while failed; reconnect() may start again.
                 self.snapshot.borrow_mut().finished = Some((*code, reason.clone(), *status));
-                let error = respoke_error(code.as_str(), reason, *status);
-                self.answer_ready(|(_, reject)| reject, &error);
+                self.answer_ready(
+                    |(_, reject)| reject,
+                    || respoke_error(code.as_str(), reason, *status),
+                );
             }
             Event::State {
                 state: State::Closed,
@@ -353,11 +362,12 @@ impl Shared {
             _ => {}
         }
         if let Some(name) = event.name() {
-            self.call_listeners(name, &value);
+            self.call_listeners(name, &value_of);
         }
     }
 
-    fn call_listeners(&self, name: EventName, value: &JsValue) {
+    /// Calls the listeners of `name` with `value()`, made only if there is one.
+    fn call_listeners(&self, name: EventName, value: &dyn Fn() -> JsValue) {
         let handlers: Vec<js_sys::Function> = self
             .listeners
             .borrow()
@@ -365,8 +375,12 @@ impl Shared {
             .filter(|(n, _)| *n == name)
             .map(|(_, h)| h.clone())
             .collect();
+        if handlers.is_empty() {
+            return;
+        }
+        let value = value();
         for handler in handlers {
-            if let Err(thrown) = handler.call1(&JsValue::UNDEFINED, value) {
+            if let Err(thrown) = handler.call1(&JsValue::UNDEFINED, &value) {
                 let message = get(&thrown, "message")
                     .as_string()
                     .unwrap_or_else(|| "a listener threw".into());
@@ -383,7 +397,7 @@ impl Shared {
                         status: None,
                         retry: true,
                     };
-                    self.call_listeners(EventName::Error, &event_to_js(&error));
+                    self.call_listeners(EventName::Error, &|| event_to_js(&error));
                 }
             }
         }
@@ -397,18 +411,24 @@ impl Shared {
         self.snapshot.borrow_mut().finished = Some((Code::Closed, message.clone(), None));
         self.answer_ready(
             |(_, reject)| reject,
-            &respoke_error(Code::Closed.as_str(), &message, None),
+            || respoke_error(Code::Closed.as_str(), &message, None),
         );
     }
 
+    /// Settles the pending `ready()` promises with `value()`, made only if one is pending (an
+    /// `Error` records a stack trace: not worth making for nobody).
     fn answer_ready(
         &self,
         pick: impl Fn((js_sys::Function, js_sys::Function)) -> js_sys::Function,
-        value: &JsValue,
+        value: impl FnOnce() -> JsValue,
     ) {
         let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        if waiters.is_empty() {
+            return;
+        }
+        let value = value();
         for waiter in waiters {
-            let _ = pick(waiter).call1(&JsValue::UNDEFINED, value);
+            let _ = pick(waiter).call1(&JsValue::UNDEFINED, &value);
         }
     }
 }

@@ -24,23 +24,35 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Registers the listeners, and returns the wakes that describe the page right now
-    /// (offline, hidden) for the core to know before it starts.
-    pub fn register(inputs: &UnboundedSender<Mail>) -> (Lifecycle, Vec<Environment>) {
-        let mut lifecycle = Lifecycle {
-            listeners: Vec::new(),
-        };
+    /// The wakes that describe the page right now (offline, hidden), for the core to know
+    /// before it starts.
+    pub fn initial() -> Vec<Environment> {
         let mut initial = Vec::new();
         if !scope::on_line() {
             initial.push(Environment::Offline);
         }
+        if scope::window()
+            .and_then(|window| window.document())
+            .is_some_and(|document| document.hidden())
+        {
+            initial.push(Environment::Hidden);
+        }
+        initial
+    }
+
+    /// Registers the listeners. No change can be missed between [`Lifecycle::initial`] and
+    /// this as long as both run in the same task (events are dispatched in tasks of their own).
+    pub fn register(inputs: &UnboundedSender<Mail>) -> Lifecycle {
+        let mut lifecycle = Lifecycle {
+            listeners: Vec::new(),
+        };
         // A Worker has `online`/`offline` on its global scope, and no page lifecycle.
         if let Some(global) = scope::event_target() {
             lifecycle.add(&global, "online", inputs, |_| Some(Environment::Online));
             lifecycle.add(&global, "offline", inputs, |_| Some(Environment::Offline));
         }
         let Some(window) = scope::window() else {
-            return (lifecycle, initial);
+            return lifecycle;
         };
         let window_target: EventTarget = window.clone().into();
         lifecycle.add(&window_target, "pagehide", inputs, |event| {
@@ -54,9 +66,6 @@ impl Lifecycle {
             })
         });
         if let Some(document) = window.document() {
-            if document.hidden() {
-                initial.push(Environment::Hidden);
-            }
             let document_target: EventTarget = document.clone().into();
             lifecycle.add(&document_target, "visibilitychange", inputs, move |_| {
                 Some(if document_hidden(&document) {
@@ -72,7 +81,7 @@ impl Lifecycle {
                 Some(Environment::Resume)
             });
         }
-        (lifecycle, initial)
+        lifecycle
     }
 
     fn add(

@@ -59,7 +59,9 @@ function phaseDurations(t0, ends) {
 async function oursOnce() {
   const ends = {};
   let current = null;
+  if (window.__trace) window.__trace = []; // trace.html: the steps of this connect
   const t0 = performance.now();
+  window.__mark?.("t0");
   const client = pkg.connect(options());
   client.listen("state", (event) => {
     const now = performance.now();
@@ -68,10 +70,11 @@ async function oursOnce() {
   });
   await client.ready();
   const ms = performance.now() - t0;
+  window.__mark?.("end");
   if (current) ends[current] = t0 + ms;
   client.disconnect();
   client.free?.();
-  return { ms, phases: phaseDurations(t0, ends) };
+  return { ms, phases: phaseDurations(t0, ends), trace: window.__trace };
 }
 
 // ----- the baseline: the same round trips by hand ---------------------------------------------
@@ -85,7 +88,14 @@ function query(appToken) {
 
 const respokeHeaders = { "Content-Type": "application/json", "Respoke-SDK": SDK };
 
-/** POST token, POST /v1/session-tokens, GET handshake, WebSocket, `1::`, register, ack. */
+/**
+ * POST token, POST /v1/session-tokens, GET handshake, WebSocket, `1::`, register, ack, and the
+ * presence `unavailable` the client announces on every connect (respoke.js does too).
+ *
+ * Each phase ends, as the client's `state` event reports it, once the next phase's request is
+ * out (the fetch called, the WebSocket created, the register frame sent): both sides count the
+ * work of issuing a request in the phase before it.
+ */
 async function baselineConnect(ends = {}) {
   const token = await fetch(config.tokenUrl ?? "/api/tokens", {
     method: "POST",
@@ -95,43 +105,45 @@ async function baselineConnect(ends = {}) {
   });
   if (!token.ok) throw new Error(`token -> ${token.status}`);
   const { token: tokenId } = await token.json();
-  ends.token = performance.now();
-  const session = await fetch(`${config.respokeBaseUrl}/v1/session-tokens`, {
+  const sessionSent = fetch(`${config.respokeBaseUrl}/v1/session-tokens`, {
     method: "POST",
     credentials: "omit",
     headers: respokeHeaders,
     body: JSON.stringify({ tokenId }),
   });
+  ends.token = performance.now();
+  const session = await sessionSent;
   if (!session.ok) throw new Error(`session -> ${session.status}`);
   const { token: appToken } = await session.json();
-  ends.session = performance.now();
-  const handshake = await fetch(`${config.respokeBaseUrl}/socket.io/1/?${query(appToken)}`, {
+  const handshakeSent = fetch(`${config.respokeBaseUrl}/socket.io/1/?${query(appToken)}`, {
     credentials: "omit",
   });
+  ends.session = performance.now();
+  const handshake = await handshakeSent;
   if (!handshake.ok) throw new Error(`handshake -> ${handshake.status}`);
   const sid = (await handshake.text()).split(":")[0];
-  ends.handshake = performance.now();
   const wsBase = config.respokeBaseUrl.replace(/^http/, "ws");
   const socket = new WebSocket(`${wsBase}/socket.io/1/websocket/${encodeURIComponent(sid)}?${query(appToken)}`);
+  ends.handshake = performance.now();
+  const headers = { "App-Token": appToken, "Respoke-SDK": SDK };
+  const post = (ack, url, data) =>
+    socket.send(`5:${ack}+::${JSON.stringify({ name: "post", args: [JSON.stringify({ url, data, headers })] })}`);
   await new Promise((resolve, reject) => {
     socket.onerror = () => reject(new Error("socket error"));
     socket.onclose = () => reject(new Error("socket closed"));
     socket.onmessage = ({ data }) => {
       if (data === "1::") {
+        post(1, "/v1/connections", { capabilities: { iceFinalCandidates: true } });
         ends.socket = performance.now();
-        const request = {
-          url: "/v1/connections",
-          data: { capabilities: { iceFinalCandidates: true } },
-          headers: { "App-Token": appToken, "Respoke-SDK": SDK },
-        };
-        socket.send(`5:1+::${JSON.stringify({ name: "post", args: [JSON.stringify(request)] })}`);
       } else if (data === "2::") {
         socket.send("2::");
       } else if (data.startsWith("6:::1+")) {
         const [answer] = JSON.parse(data.slice(6));
-        ends.register = performance.now();
-        if (answer?.body?.id) resolve();
-        else reject(new Error("register failed"));
+        if (answer?.body?.id) {
+          post(2, "/v1/presence", { presence: { type: "unavailable" } });
+          ends.register = performance.now();
+          resolve();
+        } else reject(new Error("register failed"));
       }
     };
   });
@@ -141,18 +153,23 @@ async function baselineConnect(ends = {}) {
 
 async function baselineOnce() {
   const ends = {};
+  if (window.__trace) window.__trace = [];
   const t0 = performance.now();
+  window.__mark?.("t0");
   const { socket, appToken } = await baselineConnect(ends);
   const ms = performance.now() - t0;
-  // The same teardown as disconnect(): 0::, close, end the session.
+  window.__mark?.("end");
+  // The same teardown as disconnect(): 0::, close, end the session (with keepalive, as the
+  // client sends it so that it outlives the page).
   socket.send("0::");
   socket.close();
   fetch(`${config.respokeBaseUrl}/v1/session-tokens`, {
     method: "DELETE",
     credentials: "omit",
+    keepalive: true,
     headers: { ...respokeHeaders, "App-Token": appToken },
   }).catch(() => {});
-  return { ms, phases: phaseDurations(t0, ends) };
+  return { ms, phases: phaseDurations(t0, ends), trace: window.__trace };
 }
 
 /** Cold start in a fresh page: (ours) import + init() + first connect; (baseline) first connect. */
