@@ -13,15 +13,24 @@
 //!    [`bad`]; run them against a fresh server): login flood, 1,100 idle connections,
 //!    exchanges per second at 0 / 10k / 50k live sessions, a consumer that stops reading.
 //!
+//! 4. With `--compare`, only the dev server beside socket.io 0.9.19 instead (see [`servers`]):
+//!    sockets held and RSS per socket, then handshakes per second, for both in the same run.
+//!
 //! ```text
 //! load --api http://127.0.0.1:3231 [--sockets 5000] [--exchange-secs 5] [--workers 32]
 //!      [--open-concurrency 64] [--hold-secs 5] [--max-secs 240] [--server-pid PID]
 //!      [--json PATH]
 //! load --bad-input --api http://127.0.0.1:3231 --app http://127.0.0.1:8331
 //!      [--flood-secs 10] [--server-pid PID] [--max-secs 240] [--json PATH]
+//! load --compare --devserver http://127.0.0.1:3331 --devserver-pid PID
+//!      --socketio http://127.0.0.1:3332 --socketio-pid PID [--sources 8]
+//!      [--hold-sockets 9000] [--hold-secs 30] [--open-concurrency 64] [--open-secs 120]
+//!      [--max-server-rss-mb 8192] [--handshake-secs 5] [--handshake-concurrency 64]
+//!      [--rounds 2] [--max-secs 600] [--json PATH]
 //! ```
 
 mod bad;
+mod servers;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -54,6 +63,7 @@ struct Args {
     bad_input: bool,
     app: Option<String>,
     flood_secs: u64,
+    compare: Option<servers::CompareArgs>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -70,7 +80,23 @@ fn parse_args() -> Result<Args, String> {
         bad_input: false,
         app: None,
         flood_secs: 10,
+        compare: None,
     };
+    let mut compare = servers::CompareArgs {
+        targets: Vec::new(),
+        sources: 8,
+        handshake_secs: 5,
+        handshake_concurrency: 64,
+        rounds: 2,
+        hold_sockets: 9_000,
+        hold_secs: 30,
+        open_concurrency: 64,
+        open_secs: 120,
+        max_server_rss_mb: 8_192,
+    };
+    let mut compare_mode = false;
+    let mut pids: [Option<u32>; 2] = [None, None];
+    let mut bases: [Option<String>; 2] = [None, None];
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -86,13 +112,27 @@ fn parse_args() -> Result<Args, String> {
             "--open-concurrency" => {
                 args.open_concurrency = number(value()?)?.clamp(1, 1_024) as usize
             }
-            "--hold-secs" => args.hold_secs = number(value()?)?.min(120),
-            "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 900),
+            "--hold-secs" => args.hold_secs = number(value()?)?.min(300),
+            "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 1_800),
             "--server-pid" => args.server_pid = Some(number(value()?)? as u32),
             "--json" => args.json = Some(value()?),
             "--bad-input" => args.bad_input = true,
             "--app" => args.app = Some(value()?),
             "--flood-secs" => args.flood_secs = number(value()?)?.clamp(1, 60),
+            "--compare" => compare_mode = true,
+            "--devserver" => bases[0] = Some(value()?),
+            "--socketio" => bases[1] = Some(value()?),
+            "--devserver-pid" => pids[0] = Some(number(value()?)? as u32),
+            "--socketio-pid" => pids[1] = Some(number(value()?)? as u32),
+            "--sources" => compare.sources = number(value()?)?.clamp(1, 200) as u8,
+            "--handshake-secs" => compare.handshake_secs = number(value()?)?.clamp(1, 60),
+            "--handshake-concurrency" => {
+                compare.handshake_concurrency = number(value()?)?.clamp(1, 1_024) as usize
+            }
+            "--rounds" => compare.rounds = number(value()?)?.clamp(1, 10) as u32,
+            "--hold-sockets" => compare.hold_sockets = number(value()?)?.min(100_000) as usize,
+            "--open-secs" => compare.open_secs = number(value()?)?.clamp(1, 600),
+            "--max-server-rss-mb" => compare.max_server_rss_mb = number(value()?)?.max(1),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -119,6 +159,35 @@ fn parse_args() -> Result<Args, String> {
         }
         args.app = Some(format!("http://{app_host}"));
     }
+    if compare_mode {
+        compare.open_concurrency = args.open_concurrency;
+        compare.hold_secs = args.hold_secs;
+        let names = ["dev server", "socket.io 0.9.19"];
+        let kinds = [servers::Kind::Devserver, servers::Kind::Socketio];
+        for i in 0..2 {
+            let Some(base) = bases[i].take() else {
+                return Err("--compare needs --devserver URL and --socketio URL".into());
+            };
+            let host = base
+                .strip_prefix("http://")
+                .ok_or("--devserver / --socketio must be http://127.x.x.x:<port>")?
+                .trim_end_matches('/');
+            let addr: std::net::SocketAddr = host
+                .parse()
+                .map_err(|_| format!("{host}: not an address:port"))?;
+            if !addr.ip().is_loopback() {
+                return Err(format!("refusing {host}: loopback only"));
+            }
+            compare.targets.push(servers::Target {
+                name: names[i].into(),
+                kind: kinds[i],
+                base: format!("http://{host}"),
+                addr,
+                pid: pids[i],
+            });
+        }
+        args.compare = Some(compare);
+    }
     if args.bad_input && args.app.is_none() {
         return Err("--bad-input needs --app (the login flood goes to the app server)".into());
     }
@@ -132,6 +201,13 @@ impl<E: std::fmt::Display> From<E> for Failure {
     fn from(error: E) -> Self {
         Failure(error.to_string())
     }
+}
+
+/// Locks a mutex, recovering from poisoning.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Mints a tokenId on the Respoke side with the App-Secret, as an app server does.
@@ -533,6 +609,26 @@ fn main() -> std::process::ExitCode {
         .expect("a tokio runtime");
     let max = Duration::from_secs(args.max_secs);
     let json_path = args.json.clone();
+    // Each held socket is a descriptor here too.
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("load: cannot raise the open-file limit: {error}");
+    }
+    if let Some(compare) = args.compare.clone() {
+        let result = runtime.block_on(async {
+            tokio::time::timeout(max, servers::run(compare))
+                .await
+                .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
+        });
+        let code = match result {
+            Ok(report) => write_json(json_path.as_deref(), &report),
+            Err(Failure(message)) => {
+                eprintln!("load: {message}");
+                std::process::ExitCode::from(1)
+            }
+        };
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        return code;
+    }
     if args.bad_input {
         let result = runtime.block_on(async {
             let http = reqwest::Client::builder()
