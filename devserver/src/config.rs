@@ -453,6 +453,12 @@ pub struct Limits {
     /// Most groups one connection may be in, and most endpoints it may observe: 400 beyond.
     /// Default 1,000.
     pub max_groups_per_connection: usize,
+    /// Read buffer of one WebSocket (bytes): what one read from the socket takes at most. A
+    /// frame larger than this grows it to the frame's size (up to
+    /// `max_socket_message_bytes`). Default 4 KiB: tungstenite's own default, 128 KiB, is
+    /// zero-filled on the first read and made 137 KB of the dev server's ~140 KB per idle
+    /// socket. `--socket-read-buffer-bytes`.
+    pub socket_read_buffer_bytes: usize,
     /// Packets waiting to be written to one socket; a consumer that falls further behind is
     /// disconnected (`0::`, logged). Default 1,024. `--socket-queue-packets`.
     pub socket_queue_packets: usize,
@@ -502,6 +508,7 @@ impl Default for Limits {
         Limits {
             max_id_bytes: 256,
             max_socket_message_bytes: 1024 * 1024,
+            socket_read_buffer_bytes: 4 * 1024,
             max_list_entries: 1_000,
             max_groups_per_connection: 1_000,
             socket_queue_packets: 1_024,

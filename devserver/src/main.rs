@@ -62,6 +62,10 @@ struct Args {
     /// Largest WebSocket message or frame (bytes); a bigger one closes the socket.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_socket_message_bytes: usize,
+    /// Read buffer of one WebSocket (bytes); a bigger frame grows it, up to
+    /// --max-socket-message-bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024)]
+    socket_read_buffer_bytes: usize,
     /// Most groups one connection may be in (and endpoints it may observe).
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     max_groups_per_connection: usize,
@@ -280,6 +284,7 @@ fn limits(args: &Args) -> Limits {
     Limits {
         max_id_bytes: args.max_id_bytes.max(1),
         max_socket_message_bytes: args.max_socket_message_bytes.max(1024),
+        socket_read_buffer_bytes: args.socket_read_buffer_bytes.clamp(256, 1024 * 1024),
         max_groups_per_connection: args.max_groups_per_connection,
         socket_queue_packets: args.socket_queue_packets.max(1),
         socket_queue_bytes: args.socket_queue_bytes.max(1),
