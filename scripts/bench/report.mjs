@@ -706,7 +706,7 @@ if (server?.servers?.length >= 2) {
     handshakes: `${num(Math.round(s.handshakes.perSecond))}/s (rounds: ${s.handshakes.eachRound.map((r) => num(Math.round(r))).join(", ")}; ${num(s.handshakes.errors)} errors)`,
     ratio: i === 0 ? x(server.handshakeRatio) : "x1.00",
     cpu: s.handshakes.serverCpuSeconds ? `${((1000 * s.handshakes.serverCpuSeconds) / s.handshakes.completed).toFixed(3)} ms (${x(i === 0 ? server.handshakeRatioPerCpu : 1)})` : "-",
-    held: `${num(s.hold.opened)} of ${num(s.hold.target)}${s.hold.failed ? ` (${num(s.hold.failed)} failed${s.hold.firstError ? `: ${s.hold.firstError}` : ""})` : ""}; ${num(s.hold.aliveAfterHold)} alive after ${s.hold.holdSeconds.toFixed(0)} s, ${num(s.hold.heartbeatsAnswered)} heartbeats answered`,
+    held: `${num(s.hold.opened)} of ${num(s.hold.target)} (opened at ${num(Math.round(s.hold.opensPerSecond))}/s)${s.hold.failed ? ` (${num(s.hold.failed)} failed${s.hold.firstError ? `: ${s.hold.firstError}` : ""})` : ""}; ${num(s.hold.aliveAfterHold)} alive after ${s.hold.holdSeconds.toFixed(0)} s, ${num(s.hold.heartbeatsAnswered)} heartbeats answered`,
     idle: mb(s.hold.rssKbIdle),
     rssHeld: mb(s.hold.rssKbHeld),
     per: `**${kbPer(s.hold.rssBytesPerSocket)}**`,
@@ -722,7 +722,8 @@ threads) against a fresh release \`respoke-devserver\` (\`RUST_LOG=warn\`) and t
 only, log level 1, heartbeat interval 25 s / timeout 60 s / close timeout 60 s: socket.io
 0.9's defaults, the dev server's too), in the same run, on the same 2 cores (shared with the
 generator and with whatever else runs on the machine). Client sockets are bound to
-${server.sources.length} source addresses (${server.sources[0]} ...); open-files limit ${num(server.nofileLimit)}.
+${server.sources.length} source addresses (${server.sources[0]} ...); open-files limit ${num(server.nofileLimit)}. Load average
+(1/5/15 min) at the start ${server.loadAverageStart ?? "-"}, at the end ${server.loadAverageEnd ?? "-"}.
 
 ${table(rows, [
     ["server", "server"],
@@ -748,6 +749,15 @@ ${table(rows, [
   \`/proc/<pid>/status\`. The dev server's App-Tokens (one session per socket, as Respoke
   clients have) were minted before the idle reading: ${kbPer(perSession)} per session on top, apart.
   At these figures 50,000 sockets would take about ${fiftyK === null ? "-" : `${fiftyK.toFixed(2)} GiB`} (sockets + sessions).
+* **What changed the dev server's figures (issue 16)**: RSS per socket was 137.0 KB (9,500
+  sockets held, same generator): tungstenite's 128 KiB read buffer, zero-filled on the first
+  read. The upgrade now asks for a 4 KiB one (\`--socket-read-buffer-bytes\`; a bigger frame
+  grows it, up to \`--max-socket-message-bytes\`): 12.9 KB. Handshakes: the release profile's
+  \`opt-level = "z"\` (for the wasm package) also built the dev server; the dev server and its
+  native-only dependencies (tokio, hyper, axum, tungstenite...) are now built at \`opt-level = 3\`
+  (root Cargo.toml; the wasm package's crates are untouched). mimalloc was tried in place of
+  glibc's malloc (a fifth of the handshake's CPU in \`perf\`) and not kept: no faster here, and
+  13.7 KB per socket against 13.1 KB.
 * **Why not 50,000 held**: this machine's hard open-file limit is ${num(server.nofileLimit)} per process
   (the sandbox gives no CAP_SYS_RESOURCE to raise it), and every socket is a descriptor in the
   server and in the generator; the dev server also keeps half its descriptors for the app

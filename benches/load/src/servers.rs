@@ -145,6 +145,18 @@ pub struct CompareReport {
     /// The same, per server CPU second.
     pub handshake_ratio_per_cpu: Option<f64>,
     pub cpus: usize,
+    /// `/proc/loadavg` when the run began and when it ended (the machine is shared).
+    pub load_average_start: Option<String>,
+    pub load_average_end: Option<String>,
+}
+
+fn load_average() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg").ok().map(|text| {
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// Utime + stime of a process (seconds), from `/proc/<pid>/stat` (USER_HZ = 100 on Linux).
@@ -491,6 +503,7 @@ pub async fn run(args: CompareArgs) -> Result<CompareReport, Failure> {
         open_concurrency: args.open_concurrency,
         max_server_rss_mb: args.max_server_rss_mb,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_average_start: load_average(),
         ..CompareReport::default()
     };
     // Both must answer a handshake before anything is measured.
@@ -579,6 +592,7 @@ pub async fn run(args: CompareArgs) -> Result<CompareReport, Failure> {
             .map(|cpu| h.completed as f64 / cpu);
         h.first_error = crate::lock(&errors[i]).clone();
     }
+    report.load_average_end = load_average();
     if let [first, second, ..] = report.servers.as_slice() {
         report.handshake_ratio =
             Some(first.handshakes.per_second / second.handshakes.per_second.max(1e-9));
