@@ -777,7 +777,8 @@ cargo run --release -p respoke-bench-herd -- --help   # the herd alone
 \`BENCH_ONLY_BAD=1 npm run bench\` runs section 6 alone (a release build of the dev server and
 the load generator, then \`target-bench/bench/BENCHMARKS-bad.md\`; BENCHMARKS.md is left alone).
 Results as JSON: \`target-bench/bench/{size,json-decode,herd,browser,load,bad,server}.json\`. The dev server runs on
-127.0.0.1:3231 / 127.0.0.1:8331 (\`RESPOKE_BENCH_API_ADDR\`, \`RESPOKE_BENCH_APP_ADDR\`).
+127.0.0.1:3231 / 127.0.0.1:8331 (\`RESPOKE_BENCH_API_ADDR\`, \`RESPOKE_BENCH_APP_ADDR\`); socket.io 0.9.19 (section 7) on
+127.0.0.1:3232 (\`RESPOKE_BENCH_SOCKETIO_ADDR\`).
 `);
 
 writeFileSync(out, md.join("\n"));
