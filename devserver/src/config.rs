@@ -478,6 +478,10 @@ pub struct Limits {
     /// once. Default 10,000 (lowered to the open-file limit minus a reserve).
     /// `--max-connections`.
     pub max_connections: usize,
+    /// Open TCP connections on the app server's listener; `None`: `max_connections`. The
+    /// open-file limit is split between the listeners: the app server's bound first (at most
+    /// half), the API listener the rest. `--max-app-connections`.
+    pub max_app_connections: Option<usize>,
     /// Time a connection has to send a complete request head, the longest a keep-alive
     /// connection may sit idle between requests, and the longest pause inside a request body
     /// (408). Default 10 s. `--header-read-timeout-secs`.
@@ -517,6 +521,7 @@ impl Default for Limits {
             max_pending_tokens: 100_000,
             max_sessions: 200_000,
             max_connections: 10_000,
+            max_app_connections: None,
             header_read_timeout: Duration::from_secs(10),
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             login_queue: 64,

@@ -88,6 +88,10 @@ struct Args {
     /// are closed; lowered to fit the open-file limit).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_connections: usize,
+    /// Open TCP connections on the app server's listener (default: --max-connections). The
+    /// API listener gets the descriptors the app server's bound leaves.
+    #[arg(long, value_name = "N")]
+    max_app_connections: Option<usize>,
     /// Seconds a connection has to send a request head, and the longest idle keep-alive.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     header_read_timeout_secs: f64,
@@ -292,6 +296,7 @@ fn limits(args: &Args) -> Limits {
         max_pending_tokens: args.max_pending_tokens.max(1),
         max_sessions: args.max_sessions.max(1),
         max_connections: args.max_connections.max(1),
+        max_app_connections: args.max_app_connections.map(|n| n.max(1)),
         header_read_timeout: Duration::from_secs_f64(args.header_read_timeout_secs),
         login_concurrency: args
             .login_concurrency
