@@ -760,8 +760,9 @@ ${table(rows, [
   13.7 KB per socket against 13.1 KB.
 * **Why not 50,000 held**: this machine's hard open-file limit is ${num(server.nofileLimit)} per process
   (the sandbox gives no CAP_SYS_RESOURCE to raise it), and every socket is a descriptor in the
-  server and in the generator; the dev server also keeps half its descriptors for the app
-  listener. The count held is set by \`BENCH_SERVER_SOCKETS\`.
+  server and in the generator. The dev server runs with \`--max-app-connections 256\` so that its
+  API listener gets the descriptors the app listener would otherwise keep (half, by default).
+  The count held is set by \`BENCH_SERVER_SOCKETS\`${server.servers.every((s) => s.hold.failed === 0 && s.hold.stoppedBy === "target") ? "; both servers held all of it, none refused" : ""}.
 `);
 }
 
