@@ -721,7 +721,7 @@ threads) against a fresh release \`respoke-devserver\` (\`RUST_LOG=warn\`) and t
 0.9.19 server from npm (\`benches/socketio09/server.js\`, node ${machine.node}, websocket transport
 only, log level 1, heartbeat interval 25 s / timeout 60 s / close timeout 60 s: socket.io
 0.9's defaults, the dev server's too), in the same run, on the same 2 cores (shared with the
-generator and with whatever else runs on the machine). Client sockets are bound to
+generator and with whatever else runs on the machine). Held client sockets are bound to
 ${server.sources.length} source addresses (${server.sources[0]} ...); open-files limit ${num(server.nofileLimit)}. Load average
 (1/5/15 min) at the start ${server.loadAverageStart ?? "-"}, at the end ${server.loadAverageEnd ?? "-"}.
 

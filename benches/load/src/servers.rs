@@ -17,8 +17,10 @@
 //!    timed, as for socket.io. The servers' and this process's CPU time over each window is read
 //!    from `/proc/<pid>/stat`.
 //!
-//! Client sockets are bound to `--sources` loopback addresses (127.0.0.2 ...) so that many
-//! sockets do not run out of ephemeral ports from one source address.
+//! Held client sockets are bound to `--sources` loopback addresses (127.0.0.2 ...) so that many
+//! sockets do not run out of ephemeral ports from one source address; the handshake loops'
+//! short-lived WebSockets connect from 127.0.0.1 with a kernel-chosen port (their `GET`s go
+//! over keep-alive connections from the source addresses).
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -219,8 +221,11 @@ impl Client {
         })
     }
 
-    /// Handshake, WebSocket, `1::` (heartbeats answered meanwhile): the open socket.
-    async fn open(&self, n: usize, app_token: Option<&str>) -> Result<Ws, Failure> {
+    /// Handshake, WebSocket, `1::` (heartbeats answered meanwhile): the open socket. `bind`:
+    /// from one of the source addresses (held sockets); otherwise the kernel picks the source
+    /// port at connect time (short-lived sockets: a `bind` to port 0 cannot reuse the ports
+    /// that thousands of closed connections leave in TIME_WAIT, and searches for a free one).
+    async fn open(&self, n: usize, app_token: Option<&str>, bind: bool) -> Result<Ws, Failure> {
         let which = n % self.sources.len();
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -244,7 +249,9 @@ impl Client {
             None => format!("/socket.io/1/websocket/{}", handshake.sid),
         };
         let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::V4(SocketAddrV4::new(self.sources[which], 0)))?;
+        if bind {
+            socket.bind(SocketAddr::V4(SocketAddrV4::new(self.sources[which], 0)))?;
+        }
         let stream = socket.connect(self.target.addr).await?;
         stream.set_nodelay(true)?;
         let url = format!("ws://{}{ws_path}", self.target.addr);
@@ -361,7 +368,7 @@ async fn hold(args: &CompareArgs, target: &Target, sources: &[Ipv4Addr]) -> Resu
         let n = launched;
         tokio::spawn(async move {
             let token = tokens.as_ref().map(|t| t[n % t.len()].as_str());
-            let opened = client.open(n, token).await;
+            let opened = client.open(n, token, true).await;
             drop(permit);
             let mut ws = match opened {
                 Ok(ws) => ws,
@@ -470,7 +477,7 @@ async fn handshake_window(
             let worker = (n / 1_000_000) as usize;
             let token = tokens.as_ref().map(|t| t[worker % t.len()].as_str());
             let result = async {
-                let mut ws = client.open(n as usize, token).await?;
+                let mut ws = client.open(n as usize, token, false).await?;
                 ws.close(None).await?;
                 Ok::<(), Failure>(())
             }
@@ -514,7 +521,7 @@ pub async fn run(args: CompareArgs) -> Result<CompareReport, Failure> {
             Kind::Socketio => None,
         };
         let mut ws = client
-            .open(0, token.as_deref())
+            .open(0, token.as_deref(), true)
             .await
             .map_err(|Failure(e)| {
                 Failure(format!("{}: first handshake failed: {e}", target.name))
