@@ -149,12 +149,16 @@ pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
         options.settings.limits.stats_max_endpoints,
     ));
     let nofile = serve::raise_nofile_limit();
+    let limits = &options.settings.limits;
+    let (api_max, app_max) =
+        serve::listener_max_connections(limits.max_connections, limits.max_app_connections, nofile);
     let serve_limits = serve::ServeLimits {
-        max_connections: serve::effective_max_connections(
-            options.settings.limits.max_connections,
-            nofile,
-        ),
-        header_read_timeout: options.settings.limits.header_read_timeout,
+        max_connections: api_max,
+        header_read_timeout: limits.header_read_timeout,
+    };
+    let app_serve_limits = serve::ServeLimits {
+        max_connections: app_max,
+        ..serve_limits
     };
     let config = Arc::new(options.config);
 
@@ -206,7 +210,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, StartError> {
             listener,
             app_router(Arc::new(state), options.www, options.pkg),
             shutdown_rx,
-            serve_limits,
+            app_serve_limits,
             stats.clone(),
         ));
         app_addr = Some(bound);

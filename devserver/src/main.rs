@@ -63,6 +63,10 @@ struct Args {
     /// Largest WebSocket message or frame (bytes); a bigger one closes the socket.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_socket_message_bytes: usize,
+    /// Read buffer of one WebSocket (bytes); a bigger frame grows it, up to
+    /// --max-socket-message-bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024)]
+    socket_read_buffer_bytes: usize,
     /// Most groups one connection may be in (and endpoints it may observe).
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     max_groups_per_connection: usize,
@@ -85,6 +89,10 @@ struct Args {
     /// are closed; lowered to fit the open-file limit).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_connections: usize,
+    /// Open TCP connections on the app server's listener (default: --max-connections). The
+    /// API listener gets the descriptors the app server's bound leaves.
+    #[arg(long, value_name = "N")]
+    max_app_connections: Option<usize>,
     /// Seconds a connection has to send a request head, and the longest idle keep-alive.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     header_read_timeout_secs: f64,
@@ -281,6 +289,7 @@ fn limits(args: &Args) -> Limits {
     Limits {
         max_id_bytes: args.max_id_bytes.max(1),
         max_socket_message_bytes: args.max_socket_message_bytes.max(1024),
+        socket_read_buffer_bytes: args.socket_read_buffer_bytes.clamp(256, 1024 * 1024),
         max_groups_per_connection: args.max_groups_per_connection,
         socket_queue_packets: args.socket_queue_packets.max(1),
         socket_queue_bytes: args.socket_queue_bytes.max(1),
@@ -288,6 +297,7 @@ fn limits(args: &Args) -> Limits {
         max_pending_tokens: args.max_pending_tokens.max(1),
         max_sessions: args.max_sessions.max(1),
         max_connections: args.max_connections.max(1),
+        max_app_connections: args.max_app_connections.map(|n| n.max(1)),
         header_read_timeout: Duration::from_secs_f64(args.header_read_timeout_secs),
         login_concurrency: args
             .login_concurrency

@@ -66,6 +66,24 @@ pub fn effective_max_connections(configured: usize, nofile: Option<u64>) -> usiz
     configured.min(by_fds).max(1)
 }
 
+/// The bounds of the two listeners (Respoke API, app server): the app server's is
+/// `app_configured` (default: the same as the API's), lowered to half of what the open-file
+/// limit leaves after [`FD_RESERVE`]; the API listener gets `configured`, lowered to the rest.
+/// With both at their default this is [`effective_max_connections`] for each; a small app
+/// bound leaves the API listener (every WebSocket) nearly all the descriptors.
+pub fn listener_max_connections(
+    configured: usize,
+    app_configured: Option<usize>,
+    nofile: Option<u64>,
+) -> (usize, usize) {
+    let app = effective_max_connections(app_configured.unwrap_or(configured), nofile);
+    let api = nofile.map_or(configured, |limit| {
+        let usable = usize::try_from(limit.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX);
+        configured.min(usable.saturating_sub(app))
+    });
+    (api.max(1), app)
+}
+
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeLimits {
@@ -241,6 +259,25 @@ mod tests {
         assert_eq!(effective_max_connections(10_000, Some(1_024)), 448);
         assert_eq!(effective_max_connections(100, Some(1_048_576)), 100);
         assert_eq!(effective_max_connections(10, Some(0)), 1);
+        // Defaults: each listener half of the descriptors, as before.
+        assert_eq!(
+            listener_max_connections(10_000, None, Some(20_000)),
+            (9_936, 9_936)
+        );
+        // A small app bound leaves the rest to the API listener.
+        assert_eq!(
+            listener_max_connections(50_000, Some(256), Some(20_000)),
+            (19_616, 256)
+        );
+        assert_eq!(
+            listener_max_connections(10_000, Some(256), Some(20_000)),
+            (10_000, 256)
+        );
+        assert_eq!(
+            listener_max_connections(10_000, Some(100), None),
+            (10_000, 100)
+        );
+        assert_eq!(listener_max_connections(10, Some(10), Some(0)), (1, 1));
         let text = std::str::from_utf8(SHED_RESPONSE).unwrap();
         let body = text.split("\r\n\r\n").nth(1).unwrap();
         assert_eq!(body.len(), 54);

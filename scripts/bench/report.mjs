@@ -26,6 +26,7 @@ const herd = load("herd");
 const browser = load("browser");
 const devserver = load("load");
 const bad = load("bad");
+const server = load("server");
 
 const sh = (cmd, args) => {
   try {
@@ -165,6 +166,25 @@ if (devserver) {
     baseline: `${num(Math.round(d.baselineRequests.perSecond))}/s GET /dev/state`,
     ratio: x(d.exchangeVsBaseline),
     verdict: "see section 5",
+  });
+}
+
+if (server?.servers?.length >= 2) {
+  const [ours, sio] = server.servers;
+  summary.push({
+    what: `Dev server beside socket.io 0.9.19: handshake + WebSocket + \`1::\` per second (${server.handshakeConcurrency} loops)`,
+    ours: `${num(Math.round(ours.handshakes.perSecond))}/s`,
+    baseline: `socket.io 0.9.19 ${num(Math.round(sio.handshakes.perSecond))}/s`,
+    ratio: `${x(server.handshakeRatio)} (${x(server.handshakeRatioPerCpu)} per server CPU second)`,
+    verdict: server.handshakeRatio >= 3 ? "meets goal >= x3" : "misses goal >= x3: see section 7",
+  });
+  const kbPer = (h) => (h.rssBytesPerSocket === null || h.rssBytesPerSocket === undefined ? "-" : `${(h.rssBytesPerSocket / 1024).toFixed(1)} KiB`);
+  summary.push({
+    what: `Dev server beside socket.io 0.9.19: sockets held, RSS per socket`,
+    ours: `${num(ours.hold.opened)} held, ${kbPer(ours.hold)} per socket`,
+    baseline: `socket.io 0.9.19 ${num(sio.hold.opened)} held, ${kbPer(sio.hold)} per socket`,
+    ratio: x(ours.hold.rssBytesPerSocket / sio.hold.rssBytesPerSocket),
+    verdict: `${ours.hold.rssBytesPerSocket < 20 * 1024 ? "under 20 KiB per socket" : "OVER 20 KiB per socket"}; ${ours.hold.opened >= 50000 ? "50k held" : "50k not held: see section 7"}`,
   });
 }
 
@@ -746,6 +766,75 @@ bounds at work.
 `);
 }
 
+
+if (server?.servers?.length >= 2) {
+  const mb = (kb) => (kb === null || kb === undefined ? "-" : `${(kb / 1024).toFixed(1)} MB`);
+  const kbPer = (b) => (b === null || b === undefined ? "-" : `${(b / 1024).toFixed(1)} KiB`);
+  const rows = server.servers.map((s, i) => ({
+    server: s.name,
+    handshakes: `${num(Math.round(s.handshakes.perSecond))}/s (rounds: ${s.handshakes.eachRound.map((r) => num(Math.round(r))).join(", ")}; ${num(s.handshakes.errors)} errors)`,
+    ratio: i === 0 ? x(server.handshakeRatio) : "x1.00",
+    cpu: s.handshakes.serverCpuSeconds ? `${((1000 * s.handshakes.serverCpuSeconds) / s.handshakes.completed).toFixed(3)} ms (${x(i === 0 ? server.handshakeRatioPerCpu : 1)})` : "-",
+    held: `${num(s.hold.opened)} of ${num(s.hold.target)} (opened at ${num(Math.round(s.hold.opensPerSecond))}/s)${s.hold.failed ? ` (${num(s.hold.failed)} failed${s.hold.firstError ? `: ${s.hold.firstError}` : ""})` : ""}; ${num(s.hold.aliveAfterHold)} alive after ${s.hold.holdSeconds.toFixed(0)} s, ${num(s.hold.heartbeatsAnswered)} heartbeats answered`,
+    idle: mb(s.hold.rssKbIdle),
+    rssHeld: mb(s.hold.rssKbHeld),
+    per: `**${kbPer(s.hold.rssBytesPerSocket)}**`,
+  }));
+  const [ours, sio] = server.servers;
+  const perSession = ours.hold.rssBytesPerSession;
+  const fiftyK = ours.hold.rssBytesPerSocket ? (50000 * (ours.hold.rssBytesPerSocket + (perSession ?? 0))) / 2 ** 30 : null;
+  md.push(`## 7. The dev server beside socket.io 0.9.19 (issue 16)
+
+The same load generator (\`benches/load --compare\`, tokio + tokio-tungstenite, 2 worker
+threads) against a fresh release \`respoke-devserver\` (\`RUST_LOG=warn\`) and the real socket.io
+0.9.19 server from npm (\`benches/socketio09/server.js\`, node ${machine.node}, websocket transport
+only, log level 1, heartbeat interval 25 s / timeout 60 s / close timeout 60 s: socket.io
+0.9's defaults, the dev server's too), in the same run, on the same 2 cores (shared with the
+generator and with whatever else runs on the machine). Held client sockets are bound to
+${server.sources.length} source addresses (${server.sources[0]} ...); open-files limit ${num(server.nofileLimit)}. Load average
+(1/5/15 min) at the start ${server.loadAverageStart ?? "-"}, at the end ${server.loadAverageEnd ?? "-"}.
+
+${table(rows, [
+    ["server", "server"],
+    ["handshakes", "handshakes/s"],
+    ["ratio", "ratio"],
+    ["cpu", "server CPU per handshake"],
+    ["held", "sockets held"],
+    ["idle", "RSS idle"],
+    ["rssHeld", "RSS held"],
+    ["per", "RSS per socket"],
+  ])}
+
+* **Handshakes/s**: ${server.handshakeConcurrency} loops, each: \`GET /socket.io/1/?t=...\` (keep-alive) ->
+  \`sid:60:60:websocket\`, a new TCP connection upgraded to \`/socket.io/1/websocket/<sid>\`, the
+  first \`1::\`, close; ${server.handshakeSecs} s per server per round, ${server.rounds} rounds alternating between
+  the servers; the ratio is of the sums. The dev server's handshake carries its Respoke query
+  (\`app-token\`, \`Respoke-SDK\`): the App-Tokens (one per loop) were minted and exchanged before
+  the timed part, so only handshake + upgrade + \`1::\` is timed for both. Server CPU is
+  utime + stime from \`/proc/<pid>/stat\` over the same windows; the generator used
+  ${ours.handshakes.clientCpuSeconds?.toFixed(1) ?? "-"} s / ${sio.handshakes.clientCpuSeconds?.toFixed(1) ?? "-"} s of CPU during them.
+* **Sockets held**: measured first, on fresh servers: handshake, WebSocket, \`1::\`, then held
+  ${server.holdSecs} s answering heartbeats; RSS per socket = (VmRSS held - VmRSS idle) / sockets held, from
+  \`/proc/<pid>/status\`. The dev server's App-Tokens (one session per socket, as Respoke
+  clients have) were minted before the idle reading: ${kbPer(perSession)} per session on top, apart.
+  At these figures 50,000 sockets would take about ${fiftyK === null ? "-" : `${fiftyK.toFixed(2)} GiB`} (sockets + sessions).
+* **What changed the dev server's figures (issue 16)**: RSS per socket was 137.0 KB (9,500
+  sockets held, same generator): tungstenite's 128 KiB read buffer, zero-filled on the first
+  read. The upgrade now asks for a 4 KiB one (\`--socket-read-buffer-bytes\`; a bigger frame
+  grows it, up to \`--max-socket-message-bytes\`): 12.9 KB. Handshakes: the release profile's
+  \`opt-level = "z"\` (for the wasm package) also built the dev server; the dev server and its
+  native-only dependencies (tokio, hyper, axum, tungstenite...) are now built at \`opt-level = 3\`
+  (root Cargo.toml; the wasm package's crates are untouched). mimalloc was tried in place of
+  glibc's malloc (a fifth of the handshake's CPU in \`perf\`) and not kept: no faster here, and
+  13.7 KB per socket against 13.1 KB.
+* **Why not 50,000 held**: this machine's hard open-file limit is ${num(server.nofileLimit)} per process
+  (the sandbox gives no CAP_SYS_RESOURCE to raise it), and every socket is a descriptor in the
+  server and in the generator. The dev server runs with \`--max-app-connections 256\` so that its
+  API listener gets the descriptors the app listener would otherwise keep (half, by default).
+  The count held is set by \`BENCH_SERVER_SOCKETS\`${server.servers.every((s) => s.hold.failed === 0 && s.hold.stoppedBy === "target") ? "; both servers held all of it, none refused" : ""}.
+`);
+}
+
 md.push(`## How to run
 
 \`\`\`sh
@@ -753,10 +842,13 @@ npm run bench                            # everything, ~5 min on 2 cores once bu
 cargo run --release -p respoke-bench-herd -- --help   # the herd alone
 \`\`\`
 
+\`BENCH_ONLY_SERVER=1 npm run bench\` runs section 7 alone (the dev server beside socket.io 0.9.19:
+\`target-bench/bench/BENCHMARKS-server.md\`; BENCHMARKS.md is left alone).
 \`BENCH_ONLY_BAD=1 npm run bench\` runs section 6 alone (a release build of the dev server and
 the load generator, then \`target-bench/bench/BENCHMARKS-bad.md\`; BENCHMARKS.md is left alone).
-Results as JSON: \`target-bench/bench/{size,json-decode,herd,browser,load,bad}.json\`. The dev server runs on
-127.0.0.1:3231 / 127.0.0.1:8331 (\`RESPOKE_BENCH_API_ADDR\`, \`RESPOKE_BENCH_APP_ADDR\`).
+Results as JSON: \`target-bench/bench/{size,json-decode,herd,browser,load,bad,server}.json\`. The dev server runs on
+127.0.0.1:3231 / 127.0.0.1:8331 (\`RESPOKE_BENCH_API_ADDR\`, \`RESPOKE_BENCH_APP_ADDR\`); socket.io 0.9.19 (section 7) on
+127.0.0.1:3232 (\`RESPOKE_BENCH_SOCKETIO_ADDR\`).
 `);
 
 writeFileSync(out, md.join("\n"));

@@ -10,12 +10,18 @@
 #   4. load       dev server: concurrent sockets held, brokered exchanges per second
 #   5. bad input  dev server (fresh): login flood, 1,100 idle connections, exchanges/s at
 #                 0 / 10k / 50k live sessions, a consumer that stops reading
+#   6. server     dev server (fresh) beside socket.io 0.9.19 (node, benches/socketio09): sockets
+#                 held and RSS per socket, handshakes per second, same generator, same run
 #
 # Environment (all optional):
 #   RESPOKE_BENCH_API_ADDR / RESPOKE_BENCH_APP_ADDR  dev server ports (default 127.0.0.1:3231 / :8331)
 #   BENCH_SOCKETS (5000), BENCH_CONNECTS (60), BENCH_CYCLES (1000), BENCH_CLIENTS (10000)
 #   BENCH_SKIP_SETUP=1     do not run scripts/setup.sh
 #   BENCH_ONLY_BAD=1       run only section 5 (build, bad input, report)
+#   BENCH_ONLY_SERVER=1    run only section 6 (build, server comparison, report)
+#   RESPOKE_BENCH_SOCKETIO_ADDR  socket.io 0.9.19's address (default 127.0.0.1:3232)
+#   BENCH_SERVER_SOCKETS (18000)  sockets held per server in section 6 (see run_server_compare)
+#   BENCH_SERVER_HOLD_SECS (30), BENCH_SERVER_HANDSHAKE_SECS (5), BENCH_SERVER_ROUNDS (3)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,7 +31,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target-bench}"
 OUT="$CARGO_TARGET_DIR/bench"
 API_ADDR="${RESPOKE_BENCH_API_ADDR:-127.0.0.1:3231}"
 APP_ADDR="${RESPOKE_BENCH_APP_ADDR:-127.0.0.1:8331}"
+SOCKETIO_ADDR="${RESPOKE_BENCH_SOCKETIO_ADDR:-127.0.0.1:3232}"
 DEVSERVER_PID=""
+SOCKETIO_PID=""
 T0=$SECONDS
 
 note() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
@@ -41,9 +49,10 @@ stop_devserver() {
   DEVSERVER_PID=""
 }
 start_devserver() {
-  note "dev server on $API_ADDR / $APP_ADDR (open files limit $(ulimit -n))"
+  # Extra flags (section 6) come as arguments.
+  note "dev server on $API_ADDR / $APP_ADDR (open files limit $(ulimit -n)) $*"
   RUST_LOG=warn "$CARGO_TARGET_DIR/release/respoke-devserver" --api-addr "$API_ADDR" --app-addr "$APP_ADDR" \
-    --www www --pkg "$OUT/pkg" >>"$OUT/devserver.log" 2>&1 &
+    --www www --pkg "$OUT/pkg" "$@" >>"$OUT/devserver.log" 2>&1 &
   DEVSERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://$API_ADDR/dev/state" >/dev/null 2>&1 && break
@@ -63,7 +72,64 @@ run_bad_input() {
   stop_devserver
 }
 
-trap stop_devserver EXIT
+stop_socketio() {
+  if [[ -n "$SOCKETIO_PID" ]] && kill -0 "$SOCKETIO_PID" 2>/dev/null; then
+    kill "$SOCKETIO_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$SOCKETIO_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SOCKETIO_PID" 2>/dev/null
+    wait "$SOCKETIO_PID" 2>/dev/null
+  fi
+  SOCKETIO_PID=""
+}
+
+# socket.io 0.9.19 into benches/socketio09/node_modules (its own package.json and lock, not
+# the root's). --ignore-scripts: the only install script in its tree is ws 0.4's node-gyp
+# build of optional native helpers (bufferutil, validation); ws belongs to socket.io-client,
+# which the server requires only to serve the browser client file (turned off). The server's
+# WebSocket is socket.io's own (lib/transports/websocket/hybi-16.js), pure JS.
+install_socketio() {
+  if [[ ! -f benches/socketio09/node_modules/socket.io/package.json ]]; then
+    note "npm ci --ignore-scripts in benches/socketio09 (socket.io 0.9.19)"
+    (cd benches/socketio09 && timeout 300 npm ci --ignore-scripts --no-audit --no-fund) >>"$OUT/setup.log" 2>&1 ||
+      { tail -20 "$OUT/setup.log"; return 1; }
+  fi
+}
+
+# Section 6: fresh servers, the same generator against both in one run. The dev server's
+# connection bound is raised to fit the held sockets, and its app listener (unused here) is
+# bounded to 256 so that the API listener gets the rest of the open-file limit (20,000 on
+# this machine, hard); node takes the shell's limit. Each held socket is a descriptor in the
+# generator too: 18,000 fit.
+run_server_compare() {
+  install_socketio || { note "socket.io 0.9.19 could not be installed: no server comparison"; return 0; }
+  local sockets="${BENCH_SERVER_SOCKETS:-18000}"
+  start_devserver --max-connections $((sockets + 500)) --max-app-connections 256
+  note "socket.io 0.9.19 on $SOCKETIO_ADDR"
+  node benches/socketio09/server.js --port "${SOCKETIO_ADDR##*:}" --max-secs 900 >>"$OUT/socketio09.log" 2>&1 &
+  SOCKETIO_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://$SOCKETIO_ADDR/socket.io/1/?t=0" >/dev/null 2>&1 && break
+    kill -0 "$SOCKETIO_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if curl -fsS "http://$SOCKETIO_ADDR/socket.io/1/?t=0" >/dev/null 2>&1; then
+    note "6. server: dev server beside socket.io 0.9.19 ($sockets sockets held each, then handshakes/s)"
+    timeout 900 "$CARGO_TARGET_DIR/release/load" --compare \
+      --devserver "http://$API_ADDR" --devserver-pid "$DEVSERVER_PID" \
+      --socketio "http://$SOCKETIO_ADDR" --socketio-pid "$SOCKETIO_PID" \
+      --sources 8 --hold-sockets "$sockets" --hold-secs "${BENCH_SERVER_HOLD_SECS:-30}" --open-concurrency 64 \
+      --handshake-secs "${BENCH_SERVER_HANDSHAKE_SECS:-5}" --handshake-concurrency 64 --rounds "${BENCH_SERVER_ROUNDS:-3}" \
+      --max-secs 800 --json "$OUT/server.json" ||
+      note "server comparison failed (see above); continuing"
+  else
+    tail -20 "$OUT/socketio09.log"
+    note "socket.io 0.9.19 did not answer: no server comparison"
+  fi
+  stop_socketio
+  stop_devserver
+}
+
+trap 'stop_devserver; stop_socketio' EXIT
 trap 'note "interrupted"; exit 130' INT TERM
 
 mkdir -p "$OUT"
@@ -79,6 +145,18 @@ if [[ "${BENCH_ONLY_BAD:-0}" == 1 ]]; then
   mkdir -p "$OUT/only-bad"
   cp "$OUT/bad.json" "$OUT/only-bad/" 2>/dev/null || die "no bad.json"
   node scripts/bench/report.mjs --dir "$OUT/only-bad" --out "$OUT/BENCHMARKS-bad.md" --seconds $((SECONDS - T0)) || die "report"
+  exit 0
+fi
+# BENCH_ONLY_SERVER=1: section 6 alone, reported to $OUT/BENCHMARKS-server.md.
+if [[ "${BENCH_ONLY_SERVER:-0}" == 1 ]]; then
+  note "BENCH_ONLY_SERVER=1: section 6 only"
+  timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-load || die "cargo build"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  rm -f "$OUT/server.json"
+  run_server_compare
+  mkdir -p "$OUT/only-server"
+  cp "$OUT/server.json" "$OUT/only-server/" 2>/dev/null || die "no server.json"
+  node scripts/bench/report.mjs --dir "$OUT/only-server" --out "$OUT/BENCHMARKS-server.md" --seconds $((SECONDS - T0)) || die "report"
   exit 0
 fi
 rm -f "$OUT"/*.json
@@ -156,6 +234,9 @@ stop_devserver
 
 # -- 5. bad input and load -----------------------------------------------------------------------
 run_bad_input
+
+# -- 6. server: the dev server beside socket.io 0.9.19 ----------------------------------------------
+run_server_compare
 
 # -- report ------------------------------------------------------------------------------------
 note "report -> BENCHMARKS.md"

@@ -13,19 +13,29 @@
 //!    [`bad`]; run them against a fresh server): login flood, 1,100 idle connections,
 //!    exchanges per second at 0 / 10k / 50k live sessions, a consumer that stops reading.
 //!
+//! 4. With `--compare`, only the dev server beside socket.io 0.9.19 instead (see [`servers`]):
+//!    sockets held and RSS per socket, then handshakes per second, for both in the same run.
+//!
 //! ```text
 //! load --api http://127.0.0.1:3231 [--sockets 5000] [--exchange-secs 5] [--workers 32]
 //!      [--open-concurrency 64] [--hold-secs 5] [--max-secs 240] [--server-pid PID]
 //!      [--json PATH]
 //! load --bad-input --api http://127.0.0.1:3231 --app http://127.0.0.1:8331
 //!      [--flood-secs 10] [--server-pid PID] [--max-secs 240] [--json PATH]
+//! load --compare --devserver http://127.0.0.1:3331 --devserver-pid PID
+//!      --socketio http://127.0.0.1:3332 --socketio-pid PID [--sources 8]
+//!      [--hold-sockets 9000] [--hold-secs 30] [--open-concurrency 64] [--open-secs 120]
+//!      [--max-server-rss-mb 8192] [--handshake-secs 5] [--handshake-concurrency 64]
+//!      [--rounds 2] [--max-secs 600] [--json PATH]
 //! ```
 
 mod api;
 mod bad;
 mod procfs;
+mod rate;
+mod servers;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +50,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::api::{exchange, mint, Failure, SDK};
 use crate::procfs::{nofile_limit, rss_kb};
+use crate::rate::{measure_rate, Rate};
 
 struct Args {
     api: String,
@@ -54,6 +65,7 @@ struct Args {
     bad_input: bool,
     app: Option<String>,
     flood_secs: u64,
+    compare: Option<servers::CompareArgs>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -70,7 +82,23 @@ fn parse_args() -> Result<Args, String> {
         bad_input: false,
         app: None,
         flood_secs: 10,
+        compare: None,
     };
+    let mut compare = servers::CompareArgs {
+        targets: Vec::new(),
+        sources: 8,
+        handshake_secs: 5,
+        handshake_concurrency: 64,
+        rounds: 2,
+        hold_sockets: 9_000,
+        hold_secs: 30,
+        open_concurrency: 64,
+        open_secs: 120,
+        max_server_rss_mb: 8_192,
+    };
+    let mut compare_mode = false;
+    let mut pids: [Option<u32>; 2] = [None, None];
+    let mut bases: [Option<String>; 2] = [None, None];
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -86,13 +114,27 @@ fn parse_args() -> Result<Args, String> {
             "--open-concurrency" => {
                 args.open_concurrency = number(value()?)?.clamp(1, 1_024) as usize
             }
-            "--hold-secs" => args.hold_secs = number(value()?)?.min(120),
-            "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 900),
+            "--hold-secs" => args.hold_secs = number(value()?)?.min(300),
+            "--max-secs" => args.max_secs = number(value()?)?.clamp(10, 1_800),
             "--server-pid" => args.server_pid = Some(number(value()?)? as u32),
             "--json" => args.json = Some(value()?),
             "--bad-input" => args.bad_input = true,
             "--app" => args.app = Some(value()?),
             "--flood-secs" => args.flood_secs = number(value()?)?.clamp(1, 60),
+            "--compare" => compare_mode = true,
+            "--devserver" => bases[0] = Some(value()?),
+            "--socketio" => bases[1] = Some(value()?),
+            "--devserver-pid" => pids[0] = Some(number(value()?)? as u32),
+            "--socketio-pid" => pids[1] = Some(number(value()?)? as u32),
+            "--sources" => compare.sources = number(value()?)?.clamp(1, 200) as u8,
+            "--handshake-secs" => compare.handshake_secs = number(value()?)?.clamp(1, 60),
+            "--handshake-concurrency" => {
+                compare.handshake_concurrency = number(value()?)?.clamp(1, 1_024) as usize
+            }
+            "--rounds" => compare.rounds = number(value()?)?.clamp(1, 10) as u32,
+            "--hold-sockets" => compare.hold_sockets = number(value()?)?.min(100_000) as usize,
+            "--open-secs" => compare.open_secs = number(value()?)?.clamp(1, 600),
+            "--max-server-rss-mb" => compare.max_server_rss_mb = number(value()?)?.max(1),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -119,69 +161,39 @@ fn parse_args() -> Result<Args, String> {
         }
         args.app = Some(format!("http://{app_host}"));
     }
+    if compare_mode {
+        compare.open_concurrency = args.open_concurrency;
+        compare.hold_secs = args.hold_secs;
+        let names = ["dev server", "socket.io 0.9.19"];
+        let kinds = [servers::Kind::Devserver, servers::Kind::Socketio];
+        for i in 0..2 {
+            let Some(base) = bases[i].take() else {
+                return Err("--compare needs --devserver URL and --socketio URL".into());
+            };
+            let host = base
+                .strip_prefix("http://")
+                .ok_or("--devserver / --socketio must be http://127.x.x.x:<port>")?
+                .trim_end_matches('/');
+            let addr: std::net::SocketAddr = host
+                .parse()
+                .map_err(|_| format!("{host}: not an address:port"))?;
+            if !addr.ip().is_loopback() {
+                return Err(format!("refusing {host}: loopback only"));
+            }
+            compare.targets.push(servers::Target {
+                name: names[i].into(),
+                kind: kinds[i],
+                base: format!("http://{host}"),
+                addr,
+                pid: pids[i],
+            });
+        }
+        args.compare = Some(compare);
+    }
     if args.bad_input && args.app.is_none() {
         return Err("--bad-input needs --app (the login flood goes to the app server)".into());
     }
     Ok(args)
-}
-
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Rate {
-    completed: u64,
-    errors: u64,
-    seconds: f64,
-    per_second: f64,
-    /// Completions in each whole second of the run.
-    each_second: Vec<u64>,
-}
-
-/// Runs `op` in `workers` loops for `secs`; counts completions.
-async fn measure_rate<F, Fut>(workers: usize, secs: u64, op: F) -> Rate
-where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = Result<(), Failure>> + Send,
-{
-    let completed = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..workers {
-        let (op, completed, errors, stop) =
-            (op.clone(), completed.clone(), errors.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                match op(worker as u64 * 1_000_000 + n).await {
-                    Ok(()) => completed.fetch_add(1, Ordering::Relaxed),
-                    Err(_) => errors.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        }));
-    }
-    let mut each_second = Vec::new();
-    let mut previous = 0;
-    for _ in 0..secs {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = completed.load(Ordering::Relaxed);
-        each_second.push(now - previous);
-        previous = now;
-    }
-    stop.store(true, Ordering::Relaxed);
-    let seconds = started.elapsed().as_secs_f64();
-    for task in tasks {
-        let _ = task.await;
-    }
-    let completed = completed.load(Ordering::Relaxed);
-    Rate {
-        completed,
-        errors: errors.load(Ordering::Relaxed),
-        seconds,
-        per_second: completed as f64 / seconds,
-        each_second,
-    }
 }
 
 /// One held socket: its writer, to close it.
@@ -466,6 +478,26 @@ fn main() -> std::process::ExitCode {
         .expect("a tokio runtime");
     let max = Duration::from_secs(args.max_secs);
     let json_path = args.json.clone();
+    // Each held socket is a descriptor here too.
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("load: cannot raise the open-file limit: {error}");
+    }
+    if let Some(compare) = args.compare.clone() {
+        let result = runtime.block_on(async {
+            tokio::time::timeout(max, servers::run(compare))
+                .await
+                .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
+        });
+        let code = match result {
+            Ok(report) => write_json(json_path.as_deref(), &report),
+            Err(Failure(message)) => {
+                eprintln!("load: {message}");
+                std::process::ExitCode::from(1)
+            }
+        };
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        return code;
+    }
     if args.bad_input {
         let result = runtime.block_on(async {
             let http = reqwest::Client::builder()

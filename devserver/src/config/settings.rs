@@ -50,6 +50,12 @@ pub struct Limits {
     /// Most groups one connection may be in, and most endpoints it may observe: 400 beyond.
     /// Default 1,000.
     pub max_groups_per_connection: usize,
+    /// Read buffer of one WebSocket (bytes): what one read from the socket takes at most. A
+    /// frame larger than this grows it to the frame's size (up to
+    /// `max_socket_message_bytes`). Default 4 KiB: tungstenite's own default, 128 KiB, is
+    /// zero-filled on the first read and made 137 KB of the dev server's ~140 KB per idle
+    /// socket. `--socket-read-buffer-bytes`.
+    pub socket_read_buffer_bytes: usize,
     /// Packets waiting to be written to one socket; a consumer that falls further behind is
     /// disconnected (`0::`, logged). Default 1,024. `--socket-queue-packets`.
     pub socket_queue_packets: usize,
@@ -69,6 +75,10 @@ pub struct Limits {
     /// once. Default 10,000 (lowered to the open-file limit minus a reserve).
     /// `--max-connections`.
     pub max_connections: usize,
+    /// Open TCP connections on the app server's listener; `None`: `max_connections`. The
+    /// open-file limit is split between the listeners: the app server's bound first (at most
+    /// half), the API listener the rest. `--max-app-connections`.
+    pub max_app_connections: Option<usize>,
     /// Time a connection has to send a complete request head, the longest a keep-alive
     /// connection may sit idle between requests, and the longest pause inside a request body
     /// (408). Default 10 s. `--header-read-timeout-secs`.
@@ -99,6 +109,7 @@ impl Default for Limits {
         Limits {
             max_id_bytes: 256,
             max_socket_message_bytes: 1024 * 1024,
+            socket_read_buffer_bytes: 4 * 1024,
             max_list_entries: 1_000,
             max_groups_per_connection: 1_000,
             socket_queue_packets: 1_024,
@@ -107,6 +118,7 @@ impl Default for Limits {
             max_pending_tokens: 100_000,
             max_sessions: 200_000,
             max_connections: 10_000,
+            max_app_connections: None,
             header_read_timeout: Duration::from_secs(10),
             login_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             login_queue: 64,

@@ -226,12 +226,16 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     // chan_respoke asks for the `socket.io` subprotocol; browsers ask for none. Frames and
-    // messages over the bound close the socket before they are buffered whole.
-    let max = state.settings.limits.max_socket_message_bytes;
+    // messages over the bound close the socket before they are buffered whole. The read
+    // buffer is small (tungstenite zero-fills all of it on the first read: 128 KiB per socket
+    // by default); a bigger frame grows it to the frame's size, up to the bound.
+    let limits = &state.settings.limits;
+    let max = limits.max_socket_message_bytes;
     let upgrade = upgrade
         .protocols(["socket.io"])
         .max_message_size(max)
-        .max_frame_size(max);
+        .max_frame_size(max)
+        .read_buffer_size(limits.socket_read_buffer_bytes);
     match state.take_pending(&sid) {
         Some(pending) => upgrade.on_upgrade(move |socket| run_socket(state, socket, pending)),
         None => upgrade.on_upgrade(refuse_socket),
