@@ -82,6 +82,9 @@ struct Args {
     /// Minted, unexchanged tokenIds remembered (oldest forgotten beyond).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     max_pending_tokens: usize,
+    /// Handshakes waiting for their WebSocket (handshakes beyond answer 503).
+    #[arg(long, value_name = "N", default_value_t = 50_000)]
+    max_pending_sockets: usize,
     /// Live App-Token sessions (exchanges beyond answer 503).
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     max_sessions: usize,
@@ -295,6 +298,7 @@ fn limits(args: &Args) -> Limits {
         socket_queue_bytes: args.socket_queue_bytes.max(1),
         stats_max_endpoints: args.stats_max_endpoints.max(1),
         max_pending_tokens: args.max_pending_tokens.max(1),
+        max_pending_sockets: args.max_pending_sockets.max(1),
         max_sessions: args.max_sessions.max(1),
         max_connections: args.max_connections.max(1),
         max_app_connections: args.max_app_connections.map(|n| n.max(1)),

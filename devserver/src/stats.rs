@@ -93,6 +93,8 @@ pub struct StatsSnapshot {
     pub tokens_evicted: u64,
     /// Exchanges refused because `--max-sessions` sessions were live.
     pub sessions_refused: u64,
+    /// Handshakes refused because `--max-pending-sockets` handshakes waited for their socket.
+    pub handshakes_refused: u64,
     /// Sockets disconnected because they fell behind (their outgoing queue was full).
     pub slow_consumers_dropped: u64,
     /// Sockets closed for sending a message over `--max-socket-message-bytes`.

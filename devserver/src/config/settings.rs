@@ -68,6 +68,9 @@ pub struct Limits {
     /// Minted but unexchanged tokenIds remembered; the oldest are forgotten beyond (counted in
     /// `tokensEvicted`). Default 100,000. `--max-pending-tokens`.
     pub max_pending_tokens: usize,
+    /// Handshakes waiting for their WebSocket (each kept up to the close timeout); handshakes
+    /// beyond answer 503. Default 50,000. `--max-pending-sockets`.
+    pub max_pending_sockets: usize,
     /// Live App-Token sessions; exchanges beyond answer 503. Default 200,000.
     /// `--max-sessions`.
     pub max_sessions: usize,
@@ -116,6 +119,7 @@ impl Default for Limits {
             socket_queue_bytes: 4 * 1024 * 1024,
             stats_max_endpoints: 10_000,
             max_pending_tokens: 100_000,
+            max_pending_sockets: 50_000,
             max_sessions: 200_000,
             max_connections: 10_000,
             max_app_connections: None,

@@ -202,7 +202,10 @@ pub async fn handshake(State(state): AppState, RawQuery(query): RawQuery) -> Res
         state.stats.handshake(false);
         return ApiError::forbidden("Invalid or expired App-Token.").into_response();
     };
-    let sid = state.begin_socket(&query.app_token, session, !query.wants_sails_010());
+    let Some(sid) = state.begin_socket(&query.app_token, session, !query.wants_sails_010()) else {
+        let message = "Too many handshakes wait for their socket; try again shortly.";
+        return ApiError::unavailable(message, 1).into_response();
+    };
     state.stats.handshake(true);
     let line = Handshake {
         sid,

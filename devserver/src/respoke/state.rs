@@ -334,19 +334,31 @@ impl RespokeState {
         Some(session)
     }
 
-    /// Records a handshake; returns the socket.io session id.
-    pub fn begin_socket(&self, app_token: &str, session: Session, legacy: bool) -> String {
+    /// Records a handshake; returns the socket.io session id, or `None` when
+    /// `--max-pending-sockets` handshakes already wait for their socket (counted).
+    pub fn begin_socket(&self, app_token: &str, session: Session, legacy: bool) -> Option<String> {
         let sid = opaque::<16>();
         let now = Instant::now();
         let keep = Duration::from_secs(u64::from(self.settings.close_timeout_secs.max(10)));
         let mut pending = lock(&self.pending);
-        while let Some((created, _)) = pending.order.front() {
-            if now.duration_since(*created) < keep {
+        // Expired entries go, and so do taken ones (they left `by_sid` when their socket
+        // opened) that reached the front.
+        while let Some((created, front)) = pending.order.front() {
+            let taken = !pending.by_sid.contains_key(front);
+            if !taken && now.duration_since(*created) < keep {
                 break;
             }
             if let Some((_, old)) = pending.order.pop_front() {
                 pending.by_sid.remove(&old);
             }
+        }
+        // The bound is on what still waits; `order` may also hold taken sids behind a waiting
+        // one, at most three times as many.
+        let max = self.settings.limits.max_pending_sockets;
+        if pending.by_sid.len() >= max || pending.order.len() >= max.saturating_mul(4) {
+            drop(pending);
+            self.stats.count(|s| &mut s.handshakes_refused);
+            return None;
         }
         pending.order.push_back((now, sid.clone()));
         pending.by_sid.insert(
@@ -358,7 +370,7 @@ impl RespokeState {
                 created: now,
             },
         );
-        sid
+        Some(sid)
     }
 
     /// Takes the pending session `sid` (each sid opens one socket).

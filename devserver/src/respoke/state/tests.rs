@@ -93,3 +93,32 @@ fn tokens_expire_unexchanged() {
         ExchangeError::Expired
     );
 }
+
+#[test]
+fn handshakes_waiting_for_their_socket_are_bounded() {
+    let mut settings = Settings::default();
+    settings.limits.max_pending_sockets = 3;
+    let s = RespokeState::new(Arc::new(Config::demo()), settings, Arc::default());
+    let minted = s.mint_token("A", "e", None, 3600);
+    let (app_token, session) = s.exchange(&minted.token_id, None).unwrap();
+    let sids: Vec<String> = (0..3)
+        .map(|_| s.begin_socket(&app_token, session.clone(), false).unwrap())
+        .collect();
+    assert_eq!(s.begin_socket(&app_token, session.clone(), false), None);
+    assert_eq!(s.stats.snapshot().handshakes_refused, 1);
+    // A socket that opens frees its place at once; taken sids at the front leave `order`.
+    assert!(s.take_pending(&sids[0]).is_some());
+    let fourth = s.begin_socket(&app_token, session.clone(), false);
+    assert!(fourth.is_some());
+    assert_eq!(lock(&s.pending).order.len(), 3);
+    // Taken sids behind a waiting one are bounded too.
+    for sid in &sids[2..] {
+        assert!(s.take_pending(sid).is_some());
+    }
+    for _ in 0..20 {
+        if let Some(sid) = s.begin_socket(&app_token, session.clone(), false) {
+            assert!(s.take_pending(&sid).is_some());
+        }
+    }
+    assert!(lock(&s.pending).order.len() <= 12);
+}
