@@ -39,13 +39,18 @@ T0=$SECONDS
 note() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[bench] FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 
-stop_devserver() {
-  if [[ -n "$DEVSERVER_PID" ]] && kill -0 "$DEVSERVER_PID" 2>/dev/null; then
-    kill "$DEVSERVER_PID" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$DEVSERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$DEVSERVER_PID" 2>/dev/null
-    wait "$DEVSERVER_PID" 2>/dev/null
+# stop_pid PID: TERM, up to 5 s to exit, then KILL.
+stop_pid() {
+  local pid="$1"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
   fi
+}
+stop_devserver() {
+  stop_pid "$DEVSERVER_PID"
   DEVSERVER_PID=""
 }
 start_devserver() {
@@ -73,12 +78,7 @@ run_bad_input() {
 }
 
 stop_socketio() {
-  if [[ -n "$SOCKETIO_PID" ]] && kill -0 "$SOCKETIO_PID" 2>/dev/null; then
-    kill "$SOCKETIO_PID" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$SOCKETIO_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SOCKETIO_PID" 2>/dev/null
-    wait "$SOCKETIO_PID" 2>/dev/null
-  fi
+  stop_pid "$SOCKETIO_PID"
   SOCKETIO_PID=""
 }
 

@@ -488,15 +488,7 @@ fn main() -> std::process::ExitCode {
                 .await
                 .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
         });
-        let code = match result {
-            Ok(report) => write_json(json_path.as_deref(), &report),
-            Err(Failure(message)) => {
-                eprintln!("load: {message}");
-                std::process::ExitCode::from(1)
-            }
-        };
-        runtime.shutdown_timeout(Duration::from_secs(1));
-        return code;
+        return finish(runtime, json_path.as_deref(), result);
     }
     if args.bad_input {
         let result = runtime.block_on(async {
@@ -512,32 +504,14 @@ fn main() -> std::process::ExitCode {
             .await
             .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
         });
-        let code = match result {
-            Ok(report) => write_json(json_path.as_deref(), &report),
-            Err(Failure(message)) => {
-                eprintln!("load: {message}");
-                std::process::ExitCode::from(1)
-            }
-        };
-        runtime.shutdown_timeout(Duration::from_secs(1));
-        return code;
+        return finish(runtime, json_path.as_deref(), result);
     }
-    let result = runtime.block_on(async { tokio::time::timeout(max, run(args)).await });
-    let report = match result {
-        Ok(Ok(report)) => report,
-        Ok(Err(Failure(message))) => {
-            eprintln!("load: {message}");
-            return std::process::ExitCode::from(1);
-        }
-        Err(_) => {
-            eprintln!("load: stopped after the --max-secs limit");
-            return std::process::ExitCode::from(1);
-        }
-    };
-    let code = write_json(json_path.as_deref(), &report);
-    // Held sockets' tasks are abandoned with the runtime: everything stops here.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    code
+    let result = runtime.block_on(async {
+        tokio::time::timeout(max, run(args))
+            .await
+            .map_err(|_| Failure("stopped after the --max-secs limit".into()))?
+    });
+    finish(runtime, json_path.as_deref(), result)
 }
 
 /// Writes `report` as JSON to `path` (if any).
@@ -550,4 +524,22 @@ fn write_json(path: Option<&str>, report: &impl Serialize) -> std::process::Exit
         }
     }
     std::process::ExitCode::SUCCESS
+}
+
+/// The report written (or why there is none), and the runtime stopped: held sockets' tasks are
+/// abandoned with it, so everything stops here.
+fn finish(
+    runtime: tokio::runtime::Runtime,
+    json_path: Option<&str>,
+    result: Result<impl Serialize, Failure>,
+) -> std::process::ExitCode {
+    let code = match result {
+        Ok(report) => write_json(json_path, &report),
+        Err(Failure(message)) => {
+            eprintln!("load: {message}");
+            std::process::ExitCode::from(1)
+        }
+    };
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
 }
