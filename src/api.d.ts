@@ -7,13 +7,18 @@ export type State = "idle" | "connecting" | "connected" | "waiting" | "failed" |
 /** Phase of an attempt while `state` is `"connecting"`. */
 export type Phase = "token" | "session" | "handshake" | "socket" | "register";
 
-/** Full-jitter exponential backoff: attempt n waits uniform(0, min(maxDelayMs, initialDelayMs * multiplier^n)). */
+/**
+ * Exponential backoff with jitter. After n consecutive failures the window is
+ * w = min(maxDelayMs, initialDelayMs * multiplier^n); the delay is uniform(0, w) while the window
+ * grows (full jitter) and uniform(w/2, w) once it is at maxDelayMs (equal jitter; never for the
+ * first retry). A Retry-After is a floor, with uniform(0, min(w, Retry-After)) on top.
+ */
 export interface BackoffOptions {
   /** Default 1000. */
   initialDelayMs?: number;
-  /** Default 30000. */
+  /** Default 10000. */
   maxDelayMs?: number;
-  /** Default 2. */
+  /** Default 3. */
   multiplier?: number;
 }
 

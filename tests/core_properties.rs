@@ -489,7 +489,46 @@ proptest! {
         let mut rng = respoke_client::connection::Rng::new(seed);
         let window = config.backoff.window_ms(failures);
         prop_assert!(window <= config.backoff.max_delay_ms);
-        prop_assert!(config.backoff.delay_ms(failures, &mut rng) <= window);
+        let floor = config.backoff.floor_ms(failures);
+        prop_assert!(floor <= window / 2);
+        let delay = config.backoff.delay_ms(failures, &mut rng);
+        prop_assert!((floor..=window).contains(&delay), "{delay} not in [{floor}, {window}]");
+    }
+
+    /// Any valid backoff: every delay within [floor, cap], the first retry within the initial
+    /// window, and a Retry-After a floor with at most one window (and itself) on top.
+    #[test]
+    fn backoff_bounds_hold_for_any_valid_config(
+        seed in any::<u64>(),
+        failures in 0u32..2_000,
+        initial in 0u64..=60_000,
+        extra in 0u64..=600_000,
+        multiplier in 1.0f64..=100.0,
+        retry_after in prop::option::of(0u64..=300_000),
+    ) {
+        let mut config = url_config();
+        config.backoff = respoke_client::connection::BackoffConfig {
+            initial_delay_ms: initial,
+            max_delay_ms: initial + extra,
+            multiplier,
+        };
+        let config = config.validate().expect("in range");
+        let backoff = config.backoff;
+        let mut rng = respoke_client::connection::Rng::new(seed);
+        let window = backoff.window_ms(failures);
+        prop_assert!(window <= backoff.max_delay_ms);
+        if failures == 0 {
+            prop_assert!(window <= backoff.initial_delay_ms);
+            prop_assert_eq!(backoff.floor_ms(0), 0);
+        }
+        let delay = backoff.retry_delay_ms(failures, retry_after, &mut rng);
+        match retry_after {
+            None => prop_assert!((backoff.floor_ms(failures)..=window).contains(&delay)),
+            Some(floor) => {
+                let spread = window.min(floor.max(backoff.initial_delay_ms));
+                prop_assert!((floor..=floor + spread).contains(&delay), "{delay}");
+            }
+        }
     }
 }
 

@@ -108,7 +108,7 @@ const sooner = (a, b) => (a.allConnectedS ?? Infinity) < (b.allConnectedS ?? Inf
 /** Why ours is later than socket.io against a server variant (section 3 shows the numbers). */
 const herdLaterBecause = (rejection) =>
   rejection === "plain503"
-    ? "our 30 s cap, set by issue 3, idles the tail"
+    ? "see section 3"
     : rejection === "loadDerived"
       ? "see section 3"
       : `each refusal waits the fixed ${rejection.retryAfter.secs} s + jitter`;
@@ -572,8 +572,8 @@ herd is not measured here.`);
     const v = herdVs(plain.ours, plain.sio, "socket.io");
     bullets.push(`- 503 without Retry-After: ours did ${v.work} and recovered
   ${v.time}. socket.io's 5 s cap keeps its clients retrying at about the
-  server's capacity, so it finishes close to N / C (${s1(plain.sio.allConnectedS)}); our 30 s cap (the default
-  set by issue 3, kept) leaves the server idle in the tail, and our 1 s first window puts
+  server's capacity, so it finishes close to N / C (${s1(plain.sio.allConnectedS)}); ours grows x3 to a
+  10 s cap with equal jitter there (issue 16: README, "Backoff"), and its 1 s first window puts
   ~${num(plain.ours.peakAttemptsPerS)} attempts into the first second.`);
   }
   if (fixed?.ours && fixed.sio) {
@@ -613,7 +613,8 @@ if (herd) {
   md.push(`## 3. Reconnect herd (virtual time)
 
 \`benches/herd\`: ${num(herd.clients)} instances of the real \`respoke_client::connection::Machine\` (default
-config: full jitter, 1 s doubling to 30 s, Retry-After honoured as a floor plus jitter), connected,
+config: 1 s x3 to 10 s, full jitter below the cap and equal jitter at it, Retry-After honoured as
+a floor plus a jitter no wider than itself), connected,
 left up past \`stableAfterMs\`, then every socket closed at the same instant.
 
 The server is the dev server's own load shedding, \`respoke_devserver::admission::Admission\` (the

@@ -67,16 +67,20 @@ impl Retry {
         }
     }
 
-    /// The delay before the next attempt: full jitter over the backoff window, on top of a
-    /// `Retry-After` when there is one (so clients told the same Retry-After do not come back
-    /// in the same instant). Counts one more failure.
+    /// The delay before the next attempt: the backoff's draw, or a `Retry-After` (clamped)
+    /// as a floor with the backoff's jitter on top (so clients told the same Retry-After do
+    /// not come back in the same instant); see [`BackoffConfig::retry_delay_ms`]. Counts one
+    /// more failure.
+    ///
+    /// [`BackoffConfig::retry_delay_ms`]: super::backoff::BackoffConfig::retry_delay_ms
     pub fn next_delay(&mut self, retry_after_ms: Option<u64>, config: &Config) -> u64 {
-        let jitter = config.backoff.delay_ms(self.failures, &mut self.rng);
+        let delay = config.backoff.retry_delay_ms(
+            self.failures,
+            retry_after_ms.map(|ms| ms.min(config.max_retry_after_ms)),
+            &mut self.rng,
+        );
         self.failures = self.failures.saturating_add(1);
-        match retry_after_ms {
-            Some(ms) => ms.min(config.max_retry_after_ms).saturating_add(jitter),
-            None => jitter,
-        }
+        delay
     }
 
     /// Conditions changed for the better: when to attempt, with a short full jitter (so
