@@ -2,7 +2,7 @@
 # Runs every check of the project, in order, and stops at the first failure.
 # `npm test` runs this script; `.ci/run` runs `npm test`.
 #
-# Stages: setup, format, lint (import cycles, clippy), native tests, dev server build, wasm package build, dev server start
+# Stages: setup, format, lint (import cycles, clippy), native tests, the reconnect herd check, dev server build, wasm package build, dev server start
 # (test ports), wasm browser tests in Chrome and Firefox, end-to-end tests of the demo (Playwright),
 # the Vite consumer check, the respoke.js and respoke-admin compatibility checks. The dev server
 # started here is always stopped on exit.
@@ -208,6 +208,12 @@ stage "lint: cargo clippy -D warnings (native)" 1800 cargo clippy --workspace --
 stage "lint: cargo clippy -D warnings (wasm32: client, browser tests, Rust consumer)" 1800 \
   cargo clippy -p respoke-client -p respoke-rust-consumer --target wasm32-unknown-unknown --all-targets -- -D warnings
 stage "native tests: cargo test --workspace" 1800 cargo test --workspace
+# The reconnect herd (virtual time, seconds): the real core against respoke.js's and
+# socket.io-client's schedules. `--check-honouring`: fewer attempts than both everywhere, sooner
+# than both against a plain 503 and the load-derived Retry-After, and against a fixed
+# Retry-After within 30 % of the bound any client honouring it is held to (benches/herd/src/main.rs).
+stage "herd: benches/herd --check-honouring (the default backoff against a herd)" 900 \
+  cargo run -q -p respoke-bench-herd -- --check-honouring
 stage "build the dev server" 1200 cargo build -p respoke-devserver
 # A front-end crate depending on respoke-client (default features) must build and link its own wasm.
 stage "Rust consumer: tests/rust-consumer builds and links for wasm32" 1200 \
