@@ -367,8 +367,8 @@ impl Machine {
         self.calls
             .reject_all(&mut self.out, Code::Closed, "the client was disconnected");
         self.timers.clear_all();
-        match std::mem::replace(&mut self.status, Status::Closed) {
-            Status::Connected(mut live) => {
+        match &mut self.status {
+            Status::Connected(live) => {
                 let url = format!("/v1/connections/{}/", live.endpoint_id);
                 let request = Request::new(Method::Delete, url);
                 live.link
@@ -384,21 +384,22 @@ impl Machine {
                     will_reconnect: false,
                 });
             }
-            Status::Connecting(attempt) => {
-                if let Some(app_token) = self.release_attempt(attempt) {
+            Status::Connecting(_) => {
+                if let Some(app_token) = self.release() {
                     end_session(&mut ctx!(self), &app_token);
                 }
             }
             Status::Idle | Status::Waiting | Status::Failed | Status::Closed => {}
         }
+        self.status = Status::Closed;
         self.report_state(now, None);
     }
 
     fn reconnect(&mut self, now: Instant) {
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Closed => return self.status = Status::Closed,
-            Status::Connected(live) => {
-                self.release_link(live.link);
+        match &self.status {
+            Status::Closed => return,
+            Status::Connected(_) => {
+                self.release();
                 self.stats.disconnects += 1;
                 let failure = Failure::ClientReconnect;
                 self.out.event(Event::Disconnect {
@@ -407,8 +408,8 @@ impl Machine {
                     will_reconnect: true,
                 });
             }
-            Status::Connecting(attempt) => {
-                self.release_attempt(attempt);
+            Status::Connecting(_) => {
+                self.release();
             }
             Status::Idle | Status::Waiting | Status::Failed => {}
         }

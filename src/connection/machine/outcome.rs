@@ -5,7 +5,7 @@
 use super::{Live, Machine, Status};
 use crate::connection::attempt::{Attempt, Ctx, Progress};
 use crate::connection::code::Code;
-use crate::connection::command::{Command, RequestId};
+use crate::connection::command::{Command, ConnId, RequestId};
 use crate::connection::error::Failure;
 use crate::connection::event::Event;
 use crate::connection::link::Link;
@@ -21,7 +21,9 @@ impl Machine {
         self.report_state(now, None);
     }
 
-    /// Runs one transition of the attempt under way and applies what it leads to.
+    /// Runs one transition of the attempt under way and applies what it leads to. The one place
+    /// the state is taken out: the transition consumes the attempt and returns the next state
+    /// ([`Progress`]), which every arm below stores.
     pub(super) fn progress(
         &mut self,
         now: Instant,
@@ -97,19 +99,17 @@ impl Machine {
     /// The socket or the attempt is gone: a disconnect when connected, a failed attempt
     /// otherwise. Either way a new attempt with a new token follows.
     pub(super) fn lose(&mut self, now: Instant, failure: Failure) {
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connected(live) => self.connection_lost(now, live.link, failure),
-            other => {
-                self.status = other;
-                self.retry(now, failure, None);
-            }
+        if matches!(self.status, Status::Connected(_)) {
+            self.connection_lost(now, failure);
+        } else {
+            self.retry(now, failure, None);
         }
     }
 
-    /// A live connection ended (its link already taken out of `status`): close the socket,
-    /// tell the app, and schedule the first attempt of a new series.
-    pub(super) fn connection_lost(&mut self, now: Instant, link: Link, failure: Failure) {
-        self.release_link(link);
+    /// The live connection ended: close the socket, tell the app, and schedule the first
+    /// attempt of a new series.
+    pub(super) fn connection_lost(&mut self, now: Instant, failure: Failure) {
+        self.release();
         self.clear_attempt_timers();
         self.stats.disconnects += 1;
         self.out.event(Event::Disconnect {
@@ -164,43 +164,47 @@ impl Machine {
         self.report_state(now, None);
     }
 
-    /// Aborts the in-flight request and closes the socket of whatever is current.
+    /// Aborts the in-flight request and closes the socket of whatever is current, and clears
+    /// the attempt's timers. The caller then moves to the next state.
     pub(super) fn release_current(&mut self) {
-        match std::mem::replace(&mut self.status, Status::Idle) {
-            Status::Connecting(attempt) => {
-                self.release_attempt(attempt);
-            }
-            Status::Connected(live) => self.release_link(live.link),
-            other => self.status = other,
-        }
+        self.release();
         self.clear_attempt_timers();
     }
 
-    /// Releases an attempt's request or socket; returns its App-Token if it had one.
-    pub(super) fn release_attempt(&mut self, attempt: Attempt) -> Option<Token> {
-        match attempt {
-            Attempt::Token { req } | Attempt::Session { req } => {
-                self.abort(req);
-                None
+    /// Aborts the current attempt's request, or closes the current socket (rejecting what was
+    /// in flight on it); returns the App-Token of its session, if it had one. The state itself
+    /// is left for the caller to replace with the next one.
+    pub(super) fn release(&mut self) -> Option<Token> {
+        let (request, socket, app_token) = match &self.status {
+            Status::Connecting(Attempt::Token { req } | Attempt::Session { req }) => {
+                (Some(*req), None, None)
             }
-            Attempt::Handshake { req, app_token } => {
-                self.abort(req);
-                Some(app_token)
+            Status::Connecting(Attempt::Handshake { req, app_token }) => {
+                (Some(*req), None, Some(app_token.clone()))
             }
-            Attempt::Socket { link } | Attempt::Register { link, .. } => {
-                let app_token = link.app_token.clone();
-                self.release_link(link);
-                Some(app_token)
+            Status::Connecting(Attempt::Socket { link } | Attempt::Register { link, .. })
+            | Status::Connected(Live { link, .. }) => {
+                (None, Some(link.conn), Some(link.app_token.clone()))
             }
+            Status::Idle | Status::Waiting | Status::Failed | Status::Closed => (None, None, None),
+        };
+        if let Some(id) = request {
+            self.abort(id);
         }
+        if let Some(id) = socket {
+            self.close_socket(id);
+        }
+        app_token
     }
 
     pub(super) fn abort(&mut self, id: RequestId) {
         self.out.command(Command::Abort { id });
     }
 
-    pub(super) fn release_link(&mut self, link: Link) {
-        self.out.command(Command::CloseSocket { id: link.conn });
+    /// Closes socket `id`; what was in flight on it is rejected (it may or may not have been
+    /// acted on, so it is not sent again).
+    pub(super) fn close_socket(&mut self, id: ConnId) {
+        self.out.command(Command::CloseSocket { id });
         self.calls.lose_in_flight(&mut self.out);
     }
 

@@ -47,16 +47,16 @@ impl Machine {
     /// Stops using the network for now (offline, hidden into the back/forward cache, frozen).
     pub(super) fn hold(&mut self, now: Instant, cause: HoldCause) {
         let (failure, clean) = (cause.failure(), cause.leaves_cleanly());
-        match std::mem::replace(&mut self.status, Status::Idle) {
+        match &self.status {
             Status::Connected(live) => {
                 if clean {
                     self.out.send(live.link.conn, Packet::disconnect().encode());
                     end_session(&mut ctx!(self), &live.link.app_token);
                 }
-                self.connection_lost(now, live.link, failure);
+                self.connection_lost(now, failure);
             }
-            Status::Connecting(attempt) => {
-                if let (Some(app_token), true) = (self.release_attempt(attempt), clean) {
+            Status::Connecting(_) => {
+                if let (Some(app_token), true) = (self.release(), clean) {
                     end_session(&mut ctx!(self), &app_token);
                 }
                 self.clear_attempt_timers();
@@ -64,11 +64,10 @@ impl Machine {
                 self.schedule(now, failure.code(), None);
             }
             Status::Waiting => {
-                self.status = Status::Waiting;
                 self.timers.clear(Timer::Backoff);
                 self.report_state(now, None);
             }
-            other => self.status = other,
+            Status::Idle | Status::Failed | Status::Closed => {}
         }
     }
 
