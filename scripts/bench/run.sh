@@ -134,30 +134,29 @@ trap 'note "interrupted"; exit 130' INT TERM
 
 mkdir -p "$OUT"
 
-# BENCH_ONLY_BAD=1: build the dev server and the load generator, run section 5 alone, and
-# write its report to $OUT/BENCHMARKS-bad.md (BENCHMARKS.md and the other JSON are left alone).
-if [[ "${BENCH_ONLY_BAD:-0}" == 1 ]]; then
-  note "BENCH_ONLY_BAD=1: section 5 only"
+# only_section NAME FUNCTION: build the dev server and the load generator, run FUNCTION alone
+# (it writes $OUT/NAME.json), report it to $OUT/BENCHMARKS-NAME.md and exit (BENCHMARKS.md and
+# the other JSON are left alone).
+only_section() {
+  local name="$1" run="$2"
   timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-load || die "cargo build"
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-  rm -f "$OUT/bad.json"
-  run_bad_input
-  mkdir -p "$OUT/only-bad"
-  cp "$OUT/bad.json" "$OUT/only-bad/" 2>/dev/null || die "no bad.json"
-  node scripts/bench/report.mjs --dir "$OUT/only-bad" --out "$OUT/BENCHMARKS-bad.md" --seconds $((SECONDS - T0)) || die "report"
+  rm -f "$OUT/$name.json"
+  "$run"
+  mkdir -p "$OUT/only-$name"
+  cp "$OUT/$name.json" "$OUT/only-$name/" 2>/dev/null || die "no $name.json"
+  node scripts/bench/report.mjs --dir "$OUT/only-$name" --out "$OUT/BENCHMARKS-$name.md" --seconds $((SECONDS - T0)) || die "report"
   exit 0
+}
+# BENCH_ONLY_BAD=1: section 5 alone, reported to $OUT/BENCHMARKS-bad.md.
+if [[ "${BENCH_ONLY_BAD:-0}" == 1 ]]; then
+  note "BENCH_ONLY_BAD=1: section 5 only"
+  only_section bad run_bad_input
 fi
 # BENCH_ONLY_SERVER=1: section 6 alone, reported to $OUT/BENCHMARKS-server.md.
 if [[ "${BENCH_ONLY_SERVER:-0}" == 1 ]]; then
   note "BENCH_ONLY_SERVER=1: section 6 only"
-  timeout 1200 cargo build --release -q -p respoke-devserver -p respoke-bench-load || die "cargo build"
-  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-  rm -f "$OUT/server.json"
-  run_server_compare
-  mkdir -p "$OUT/only-server"
-  cp "$OUT/server.json" "$OUT/only-server/" 2>/dev/null || die "no server.json"
-  node scripts/bench/report.mjs --dir "$OUT/only-server" --out "$OUT/BENCHMARKS-server.md" --seconds $((SECONDS - T0)) || die "report"
-  exit 0
+  only_section server run_server_compare
 fi
 rm -f "$OUT"/*.json
 

@@ -49,7 +49,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::api::{exchange, mint, Failure, SDK};
-use crate::procfs::{nofile_limit, rss_kb};
+use crate::procfs::{nofile_limit, rss_bytes_per, rss_kb};
 use crate::rate::{measure_rate, Rate};
 
 struct Args {
@@ -427,14 +427,11 @@ async fn run(args: Args) -> Result<Report, Failure> {
     tokio::time::sleep(Duration::from_secs(args.hold_secs)).await;
     sockets.server_live_sockets_after_hold = live(&dev_stats(&http, &api).await);
     sockets.server_rss_kb_held = rss_kb(args.server_pid);
-    if let (Some(before), Some(held_kb)) =
-        (sockets.server_rss_kb_before, sockets.server_rss_kb_held)
-    {
-        if sockets.opened > 0 {
-            sockets.server_rss_bytes_per_socket =
-                Some(held_kb.saturating_sub(before) as f64 * 1024.0 / sockets.opened as f64);
-        }
-    }
+    sockets.server_rss_bytes_per_socket = rss_bytes_per(
+        sockets.server_rss_kb_before,
+        sockets.server_rss_kb_held,
+        sockets.opened,
+    );
     println!(
         "held {} s: server says {:?} live; client holds {}",
         args.hold_secs,

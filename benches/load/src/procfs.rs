@@ -18,3 +18,14 @@ pub fn nofile_limit() -> Option<u64> {
         .and_then(|line| line.split_whitespace().nth(3))
         .and_then(|soft| soft.parse().ok())
 }
+
+/// Growth of a process's RSS per item held: `(held - idle) / count`, in bytes; `None` without
+/// both readings or items.
+pub fn rss_bytes_per(idle_kb: Option<u64>, held_kb: Option<u64>, count: u64) -> Option<f64> {
+    match (idle_kb, held_kb) {
+        (Some(idle), Some(held)) if count > 0 => {
+            Some(held.saturating_sub(idle) as f64 * 1024.0 / count as f64)
+        }
+        _ => None,
+    }
+}

@@ -38,7 +38,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::api::{exchange, mint, Failure, SDK};
-use crate::procfs::{nofile_limit, rss_kb};
+use crate::procfs::{nofile_limit, rss_bytes_per, rss_kb};
 use crate::rate::{measure_rate, Rate};
 
 /// Locks a mutex, recovering from poisoning.
@@ -444,12 +444,8 @@ async fn hold(args: &CompareArgs, target: &Target, sources: &[Ipv4Addr]) -> Resu
     if target.kind == Kind::Devserver {
         report.server_live_sockets = live_sockets(&target.base).await;
     }
-    if let (Some(idle), Some(held)) = (report.rss_kb_idle, report.rss_kb_held) {
-        if report.opened > 0 {
-            report.rss_bytes_per_socket =
-                Some(held.saturating_sub(idle) as f64 * 1024.0 / report.opened as f64);
-        }
-    }
+    report.rss_bytes_per_socket =
+        rss_bytes_per(report.rss_kb_idle, report.rss_kb_held, report.opened);
     println!(
         "  {}: held {:.0} s, {} alive, {} heartbeats answered; RSS idle {:?} kB, held {:?} kB: {:.1} KB per socket",
         target.name,
