@@ -9,8 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::connection::{Code, Event, EventName, Machine, State, Stats, TokenCallbackError};
 
-/// The message of every `CLOSED` error: the client was disconnected (or freed).
-pub const CLOSED_MESSAGE: &str = "the client was disconnected";
+pub use crate::connection::CLOSED_MESSAGE;
 
 /// A JS `Error` with `name = "RespokeError"`, a stable `code`, and `status` when given.
 ///

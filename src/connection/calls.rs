@@ -26,6 +26,9 @@ use super::outbox::Outbox;
 use super::time::Instant;
 use super::wire::{object, strings};
 
+/// The message of every `CLOSED` error: the client was disconnected (or, in the shell, freed).
+pub const CLOSED_MESSAGE: &str = "the client was disconnected";
+
 /// A request the app makes over the socket (the input of [`super::Machine::call`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppCall {

@@ -6,7 +6,7 @@ use respoke_protocol::packet::Packet;
 use respoke_protocol::sails::{Method, Request};
 
 use super::attempt::{end_session, Attempt, Ctx, Ids};
-use super::calls::{report, AppCall, Calls};
+use super::calls::{report, AppCall, Calls, CLOSED_MESSAGE};
 use super::code::Code;
 use super::command::Command;
 use super::config::Config;
@@ -193,7 +193,7 @@ impl Machine {
                             .send(&mut self.out, &mut live.link, call, now, &self.config)
                     }
                     Status::Closed => {
-                        let error = CallError::new(Code::Closed, "the client was disconnected");
+                        let error = CallError::new(Code::Closed, CLOSED_MESSAGE);
                         report(&mut self.out, &call, Err(error));
                     }
                     Status::Failed => {
@@ -365,7 +365,7 @@ impl Machine {
             return;
         }
         self.calls
-            .reject_all(&mut self.out, Code::Closed, "the client was disconnected");
+            .reject_all(&mut self.out, Code::Closed, CLOSED_MESSAGE);
         self.timers.clear_all();
         match &mut self.status {
             Status::Connected(live) => {

@@ -68,7 +68,7 @@ pub mod token;
 mod wire;
 
 pub use backoff::{BackoffConfig, Rng};
-pub use calls::AppCall;
+pub use calls::{AppCall, CLOSED_MESSAGE};
 pub use code::{Code, CodeGroup};
 pub use command::{
     Command, ConnId, HttpError, HttpMethod, HttpRequest, HttpResponse, RequestId,
